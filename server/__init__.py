@@ -1,0 +1,1 @@
+"""StormCom companion server: multi-tenant schema, merchant API and sync endpoints."""

@@ -1,0 +1,143 @@
+"""``stormcom-server``: operator commands. Errors are one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Sequence
+
+from server.config import ConfigError, Settings
+
+
+class CommandError(Exception):
+    """An operator mistake with a readable message (no traceback)."""
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from server.db.engine import check_connection, make_engine
+
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    check_connection(engine)
+    return engine
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from server.db import migrate
+
+    engine = _engine(settings)
+    migrate.upgrade(engine, args.revision)
+    print(f"database at revision {migrate.current_revision(engine)}")
+
+
+def cmd_downgrade(settings: Settings, args: argparse.Namespace) -> None:
+    from server.db import migrate
+
+    migrate.downgrade(_engine(settings), args.revision)
+    print(f"downgraded to {args.revision}")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    _engine(settings)
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port)
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from server.seed.demo import SeedRefused, seed_demo
+
+    engine = _engine(settings)
+    try:
+        report = seed_demo(engine, products=args.products, if_empty=args.if_empty)
+    except SeedRefused as exc:
+        raise CommandError(str(exc)) from exc
+    print(report)
+
+
+def cmd_create_store(settings: Settings, args: argparse.Namespace) -> None:
+    from server.seed.operators import create_store
+
+    with _session(settings) as session:
+        store = create_store(session, name=args.name, slug=args.slug, email=args.email,
+                             currency=args.currency, plan=args.plan)
+        session.commit()
+        print(f"created store {store.slug} ({store.id})")
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
+    from server.seed.operators import create_user
+
+    password = args.password or getpass.getpass("Password for the new user: ")
+    with _session(settings) as session:
+        user = create_user(session, email=args.email, name=args.name, password=password,
+                           store_slug=args.store, role=args.role)
+        session.commit()
+        print(f"created user {user.email} ({user.id})")
+
+
+def _session(settings: Settings):  # type: ignore[no-untyped-def]
+    from server.db.engine import make_session_factory
+
+    return make_session_factory(_engine(settings))()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stormcom-server", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the HTTP API with uvicorn")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="upgrade the database schema (to head by default)")
+    p.add_argument("--revision", default="head")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("downgrade", help="downgrade the database schema (to base by default)")
+    p.add_argument("--revision", default="base")
+    p.set_defaults(func=cmd_downgrade)
+
+    p = sub.add_parser("seed-demo", help="create the demo store, staff, catalog and a pairing code")
+    p.add_argument("--products", type=int, default=60, help="number of products (default 60)")
+    p.add_argument("--if-empty", action="store_true",
+                   help="do nothing (exit 0) when the demo store already exists")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("create-store", help="create a store on a plan")
+    p.add_argument("--name", required=True)
+    p.add_argument("--slug", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--currency", default="USD")
+    p.add_argument("--plan", default="FREE", choices=["FREE", "BASIC", "PRO", "ENTERPRISE"])
+    p.set_defaults(func=cmd_create_store)
+
+    p = sub.add_parser("create-user", help="create a staff user in a store with a role")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--store", required=True, help="the store's slug")
+    p.add_argument("--role", default="CASHIER",
+                   choices=["OWNER", "ADMIN", "MANAGER", "CASHIER", "STAFF", "VIEWER"])
+    p.add_argument("--password", help="prompted for when omitted")
+    p.set_defaults(func=cmd_create_user)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[Settings, argparse.Namespace], None] = args.func
+    try:
+        func(Settings(), args)
+    except (ConfigError, CommandError) as exc:
+        print(f"stormcom-server: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
