@@ -87,8 +87,8 @@ class Money(TypeDecorator[Decimal]):
 class Rate(Money):
     """A tax rate or percentage as an exact fraction: NUMERIC(7, 6) (product-decisions §2)."""
 
-    def __init__(self) -> None:
-        super().__init__(7, 6)
+    def __init__(self, precision: int = 7, scale: int = 6) -> None:
+        super().__init__(precision, scale)
 
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import ConfigError, parse_database_url
+from server.db import all_models  # noqa: F401 - every mapper must be registered before a query
 
 
 def make_engine(raw_url: str, *, echo: bool = False) -> Engine:

@@ -59,5 +59,5 @@ def test_money_and_rates_are_exact_decimals() -> None:
 
     rate = Base.metadata.tables["tax_rate"].c.rate.type
     assert isinstance(rate, Money) and (rate.precision, rate.scale) == (7, 6)
-    for table, col in [("order", "total_amount"), ("payment", "amount"), ("variant", "price")]:
+    for table, col in [("order", "total"), ("payment", "amount"), ("variant", "price")]:
         assert isinstance(Base.metadata.tables[table].c[col].type, Money), f"{table}.{col}"

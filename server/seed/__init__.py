@@ -1,0 +1,1 @@
+"""Operator and demo data: plans, system roles, stores, users and the demo store."""

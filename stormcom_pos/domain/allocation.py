@@ -1,0 +1,78 @@
+"""Largest-remainder allocation: split an amount over lines so the parts add up to the cent.
+
+Each line gets the floor of its proportional share; the minor units left over go one each to
+the lines with the largest remainders, ties to the earlier line. The arithmetic is done in
+integers (minor units and exact weight ratios): with Decimal division, 1/3 and 4/3 would leave
+remainders that differ in the 28th digit and break ties that should go to the earlier line.
+Integer floor division is exactly :func:`~stormcom_pos.domain.money.floor_money` of the exact
+share, so the rounding rule is the same one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from math import lcm
+
+from stormcom_pos.domain.errors import DomainError
+from stormcom_pos.domain.money import quantum
+
+__all__ = ["AllocationError", "allocate"]
+
+
+class AllocationError(DomainError):  # noqa: N818 - the package names errors without a suffix
+    code = "invalid_allocation"
+
+
+def _integer_weights(weights: Sequence[Decimal]) -> list[int]:
+    """Scale weights to integers over a common power-of-ten denominator, exactly."""
+    ratios = []
+    denominator = 1
+    for weight in weights:
+        if not weight.is_finite() or weight < 0:
+            raise AllocationError(f"allocation weights must be finite and >= 0, got {weight}")
+        numerator, denom = weight.as_integer_ratio()
+        ratios.append((numerator, denom))
+        if denominator % denom:
+            # Decimal denominators are 2^a*5^b once reduced (1/2, 1/5), so the largest is not
+            # always a multiple of the others.
+            denominator = lcm(denominator, denom)
+    return [numerator * (denominator // denom) for numerator, denom in ratios]
+
+
+def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> tuple[Decimal, ...]:
+    """Split ``amount`` over ``weights`` by largest remainder; the parts sum to it exactly.
+
+    ``amount`` must be >= 0 and in whole minor units. When the weights are the lines' own
+    amounts (in whole minor units) and ``amount`` does not exceed their sum, no line gets
+    more than its weight and none gets less than zero.
+    """
+    unit = quantum(currency)
+    if not amount.is_finite() or amount < 0:
+        raise AllocationError(f"cannot allocate {amount}: it must be a finite amount >= 0")
+    units_ratio = (amount / unit).as_integer_ratio()
+    if units_ratio[1] != 1:
+        raise AllocationError(f"cannot allocate {amount}: it is not in whole minor units")
+    total_units = units_ratio[0]
+    if not weights:
+        if total_units:
+            raise AllocationError(f"cannot allocate {amount} over no lines")
+        return ()
+    ints = _integer_weights(weights)
+    weight_sum = sum(ints)
+    if weight_sum == 0:
+        if total_units:
+            raise AllocationError(f"cannot allocate {amount} over lines that all weigh zero")
+        return tuple(unit * 0 for _ in ints)
+    floors: list[int] = []
+    remainders: list[int] = []
+    for weight in ints:
+        share, remainder = divmod(total_units * weight, weight_sum)
+        floors.append(share)
+        remainders.append(remainder)
+    leftover = total_units - sum(floors)
+    if leftover:
+        ranked = sorted(range(len(ints)), key=lambda i: (-remainders[i], i))
+        for index in ranked[:leftover]:
+            floors[index] += 1
+    return tuple(unit * units for units in floors)
