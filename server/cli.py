@@ -43,7 +43,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     from server.app import create_app
 
     _engine(settings)
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port)
+    uvicorn.run(
+        create_app(settings), host=args.host or settings.host, port=args.port or settings.port
+    )
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -61,8 +63,14 @@ def cmd_create_store(settings: Settings, args: argparse.Namespace) -> None:
     from server.seed.operators import create_store
 
     with _session(settings) as session:
-        store = create_store(session, name=args.name, slug=args.slug, email=args.email,
-                             currency=args.currency, plan=args.plan)
+        store = create_store(
+            session,
+            name=args.name,
+            slug=args.slug,
+            email=args.email,
+            currency=args.currency,
+            plan=args.plan,
+        )
         session.commit()
         print(f"created store {store.slug} ({store.id})")
 
@@ -72,8 +80,14 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
 
     password = args.password or getpass.getpass("Password for the new user: ")
     with _session(settings) as session:
-        user = create_user(session, email=args.email, name=args.name, password=password,
-                           store_slug=args.store, role=args.role)
+        user = create_user(
+            session,
+            email=args.email,
+            name=args.name,
+            password=password,
+            store_slug=args.store,
+            role=args.role,
+        )
         session.commit()
         print(f"created user {user.email} ({user.id})")
 
@@ -103,8 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seed-demo", help="create the demo store, staff, catalog and a pairing code")
     p.add_argument("--products", type=int, default=60, help="number of products (default 60)")
-    p.add_argument("--if-empty", action="store_true",
-                   help="do nothing (exit 0) when the demo store already exists")
+    p.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (exit 0) when the demo store already exists",
+    )
     p.set_defaults(func=cmd_seed_demo)
 
     p = sub.add_parser("create-store", help="create a store on a plan")
@@ -119,8 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--store", required=True, help="the store's slug")
-    p.add_argument("--role", default="CASHIER",
-                   choices=["OWNER", "ADMIN", "MANAGER", "CASHIER", "STAFF", "VIEWER"])
+    p.add_argument(
+        "--role",
+        default="CASHIER",
+        choices=["OWNER", "ADMIN", "MANAGER", "CASHIER", "STAFF", "VIEWER"],
+    )
     p.add_argument("--password", help="prompted for when omitted")
     p.set_defaults(func=cmd_create_user)
     return parser

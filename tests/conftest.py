@@ -18,7 +18,9 @@ from tests.pgcluster import PgCluster, start_cluster
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-BACKENDS = [b for b in os.environ.get("STORMCOM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("STORMCOM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
+]
 _db_counter = itertools.count(1)
 
 

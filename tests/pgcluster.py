@@ -61,23 +61,50 @@ class PgCluster:
 
     def start(self) -> None:
         data = self.root / "data"
-        res = self._run("initdb", "-D", str(data), "-U", self.superuser, "-A", "trust",
-                        "-E", "UTF8", "--no-locale")
+        res = self._run(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            self.superuser,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        )
         if res.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {res.stderr.strip() or res.stdout.strip()}")
-        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        res = self._run("pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.root / "log"),
-                        "-w", "-t", "60", "start")
+        opts = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        res = self._run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         if res.returncode != 0:
             log = (self.root / "log").read_text() if (self.root / "log").exists() else ""
-            raise PostgresUnavailable(f"PostgreSQL did not start: {res.stderr.strip()} {log[-2000:]}")
+            raise PostgresUnavailable(
+                f"PostgreSQL did not start: {res.stderr.strip()} {log[-2000:]}"
+            )
 
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.superuser} dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user={self.superuser} dbname=postgres",
+            autocommit=True,
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

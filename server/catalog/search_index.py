@@ -67,24 +67,31 @@ def _terms(query: str) -> list[str]:
     return re.findall(r"\w+", query, flags=re.UNICODE)[:8]
 
 
-def search_product_ids(session: Session, *, store_id: str, query: str,
-                       limit: int = 20) -> list[str]:
+def search_product_ids(
+    session: Session, *, store_id: str, query: str, limit: int = 20
+) -> list[str]:
     """Ids of the store's live products matching every word of ``query`` as a prefix, best first."""
     terms = _terms(query)
     if not terms:
         return []
     if session.get_bind().dialect.name == "postgresql":
         tsquery = " & ".join(f"{t}:*" for t in terms)
-        rows = session.execute(text(
-            "SELECT id FROM product WHERE store_id = :store AND deleted_at IS NULL "
-            "AND search_vector @@ to_tsquery('simple', :q) "
-            "ORDER BY ts_rank(search_vector, to_tsquery('simple', :q)) DESC, name LIMIT :n"),
-            {"store": store_id, "q": tsquery, "n": limit})
+        rows = session.execute(
+            text(
+                "SELECT id FROM product WHERE store_id = :store AND deleted_at IS NULL "
+                "AND search_vector @@ to_tsquery('simple', :q) "
+                "ORDER BY ts_rank(search_vector, to_tsquery('simple', :q)) DESC, name LIMIT :n"
+            ),
+            {"store": store_id, "q": tsquery, "n": limit},
+        )
     else:
         match = " ".join(f'"{t}"*' for t in terms)
-        rows = session.execute(text(
-            "SELECT p.id FROM product_fts f JOIN product p ON p.rowid = f.rowid "
-            "WHERE product_fts MATCH :q AND p.store_id = :store AND p.deleted_at IS NULL "
-            "ORDER BY bm25(product_fts, 10.0, 1.0), p.name LIMIT :n"),
-            {"store": store_id, "q": match, "n": limit})
+        rows = session.execute(
+            text(
+                "SELECT p.id FROM product_fts f JOIN product p ON p.rowid = f.rowid "
+                "WHERE product_fts MATCH :q AND p.store_id = :store AND p.deleted_at IS NULL "
+                "ORDER BY bm25(product_fts, 10.0, 1.0), p.name LIMIT :n"
+            ),
+            {"store": store_id, "q": match, "n": limit},
+        )
     return [r[0] for r in rows]

@@ -35,7 +35,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def check_connection(engine: Engine) -> None:
-    """Open one connection; raise ConfigError with one readable line if the database is unreachable."""
+    """Open a connection; raise ConfigError in one line if the database is unreachable."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -16,7 +16,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 FTS_OBJECTS = {"product_fts", "ix_product_search_vector", "search_vector"}
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Alembic filter: leave the per-backend full-text search objects out of autogenerate."""
     if name in FTS_OBJECTS:
         return False

@@ -20,18 +20,41 @@ class SystemRole(StrEnum):
 
 
 READ = [
-    "products.read", "inventory.read", "customers.read", "orders.read", "reports.read",
-    "settings.read", "staff.read", "promotions.read", "content.read", "audit.read",
+    "products.read",
+    "inventory.read",
+    "customers.read",
+    "orders.read",
+    "reports.read",
+    "settings.read",
+    "staff.read",
+    "promotions.read",
+    "content.read",
+    "audit.read",
 ]
 CATALOG_WRITE = ["products.write", "inventory.write", "inventory.count"]
 BACK_OFFICE = [
-    *CATALOG_WRITE, "customers.write", "orders.write", "refunds.create", "refunds.approve",
-    "payments.write", "promotions.write", "content.write", "shipping.write", "tax.write",
+    *CATALOG_WRITE,
+    "customers.write",
+    "orders.write",
+    "refunds.create",
+    "refunds.approve",
+    "payments.write",
+    "promotions.write",
+    "content.write",
+    "shipping.write",
+    "tax.write",
 ]
 POS_BASIC = ["pos.sell", "pos.open_drawer_session", "pos.refund_request"]
 # Actions a cashier may do only with a manager's approval on the spot.
-POS_APPROVALS = ["pos.discount_override", "pos.price_override", "pos.no_sale", "pos.refund",
-                 "pos.cash_movement", "pos.close_till", "pos.void"]
+POS_APPROVALS = [
+    "pos.discount_override",
+    "pos.price_override",
+    "pos.no_sale",
+    "pos.refund",
+    "pos.cash_movement",
+    "pos.close_till",
+    "pos.void",
+]
 STORE_ADMIN = ["settings.write", "staff.write", "devices.manage", "integrations.manage"]
 OWNER_ONLY = ["billing.manage", "store.delete", "store.transfer"]
 

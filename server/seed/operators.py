@@ -64,8 +64,9 @@ def ensure_system_roles(session: Session) -> dict[SystemRole, Role]:
     existing = {r.name: r for r in session.scalars(select(Role).where(Role.is_system.is_(True)))}
     roles: dict[SystemRole, Role] = {}
     for role in SystemRole:
-        row = existing.get(role.value) or Role(name=role.value, slug=role.value.lower(),
-                                               is_system=True)
+        row = existing.get(role.value) or Role(
+            name=role.value, slug=role.value.lower(), is_system=True
+        )
         row.description = SYSTEM_ROLE_DESCRIPTIONS[role]
         row.permissions = list(SYSTEM_ROLE_PERMISSIONS[role])
         session.add(row)
@@ -74,8 +75,17 @@ def ensure_system_roles(session: Session) -> dict[SystemRole, Role]:
     return roles
 
 
-def create_store(session: Session, *, name: str, slug: str, email: str, currency: str = "USD",
-                 plan: str = "FREE", code: str | None = None, now: datetime | None = None) -> Store:
+def create_store(
+    session: Session,
+    *,
+    name: str,
+    slug: str,
+    email: str,
+    currency: str = "USD",
+    plan: str = "FREE",
+    code: str | None = None,
+    now: datetime | None = None,
+) -> Store:
     """Create a store on a plan (trial for paid plans), with the system roles in place."""
     now = now or utcnow()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", slug):
@@ -87,7 +97,9 @@ def create_store(session: Session, *, name: str, slug: str, email: str, currency
     ensure_system_roles(session)
     chosen = plans.get(plan.lower())
     if chosen is None:
-        raise OperatorError(f"unknown plan {plan!r}; choose one of {', '.join(p.upper() for p in plans)}")
+        raise OperatorError(
+            f"unknown plan {plan!r}; choose one of {', '.join(p.upper() for p in plans)}"
+        )
     store_code = (code or re.sub(r"[^A-Z0-9]", "", slug.upper())[:6] or "S").upper()
     if session.scalar(select(Store).where(Store.code == store_code)):
         store_code = f"{store_code[:4]}{secrets.randbelow(100):02d}"
@@ -95,20 +107,34 @@ def create_store(session: Session, *, name: str, slug: str, email: str, currency
     session.add(store)
     session.flush()
     trial = chosen.tier > 0
-    session.add(StoreSubscription(
-        store_id=store.id, plan_id=chosen.id,
-        status=SubscriptionStatus.TRIAL if trial else SubscriptionStatus.ACTIVE,
-        start_date=now, trial_end_date=now + timedelta(days=chosen.trial_days) if trial else None,
-        usage_reset_at=now,
-    ))
+    session.add(
+        StoreSubscription(
+            store_id=store.id,
+            plan_id=chosen.id,
+            status=SubscriptionStatus.TRIAL if trial else SubscriptionStatus.ACTIVE,
+            start_date=now,
+            trial_end_date=now + timedelta(days=chosen.trial_days) if trial else None,
+            usage_reset_at=now,
+        )
+    )
     session.flush()
     return store
 
 
-def create_user(session: Session, *, email: str, name: str, password: str, store_slug: str,
-                role: str = "CASHIER", pin: str | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    store_slug: str,
+    role: str = "CASHIER",
+    pin: str | None = None,
+) -> User:
     """Create a staff user (or add an existing one) to a store with a system role."""
-    store = session.scalar(select(Store).where(Store.slug == store_slug, Store.deleted_at.is_(None)))
+    store = session.scalar(
+        select(Store).where(Store.slug == store_slug, Store.deleted_at.is_(None))
+    )
     if store is None:
         raise OperatorError(f"no store with slug {store_slug!r}")
     roles = ensure_system_roles(session)
@@ -126,8 +152,9 @@ def create_user(session: Session, *, email: str, name: str, password: str, store
         user = User(email=email, name=name, password=hash_password(password))
         session.add(user)
         session.flush()
-    elif session.scalar(select(UserStore).where(UserStore.user_id == user.id,
-                                                UserStore.store_id == store.id)):
+    elif session.scalar(
+        select(UserStore).where(UserStore.user_id == user.id, UserStore.store_id == store.id)
+    ):
         raise OperatorError(f"{email} is already staff of {store_slug}")
     if pin is not None:
         if not re.fullmatch(r"\d{4,8}", pin):
@@ -143,17 +170,32 @@ def new_pairing_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-def create_pairing_code(session: Session, *, store: Store, name: str,
-                        now: datetime | None = None) -> tuple[Device, str]:
-    """A pending terminal with a single-use pairing code; returns the device and the code."""
+def create_pairing_code(
+    session: Session,
+    *,
+    store: Store,
+    name: str,
+    now: datetime | None = None,
+    lifetime: timedelta = PAIRING_LIFETIME,
+) -> tuple[Device, str]:
+    """A pending terminal with a single-use pairing code valid for ``lifetime``; returns the
+    device and the code."""
     now = now or utcnow()
-    number = 1 + max((d.terminal_number for d in session.scalars(
-        select(Device).where(Device.store_id == store.id))), default=0)
+    number = 1 + max(
+        (
+            d.terminal_number
+            for d in session.scalars(select(Device).where(Device.store_id == store.id))
+        ),
+        default=0,
+    )
     code = new_pairing_code()
-    device = Device(store_id=store.id, name=name, terminal_number=number,
-                    pairing_code_hash=hash_token(code.replace("-", "")),
-                    pairing_code_expires_at=now + PAIRING_LIFETIME)
+    device = Device(
+        store_id=store.id,
+        name=name,
+        terminal_number=number,
+        pairing_code_hash=hash_token(code.replace("-", "")),
+        pairing_code_expires_at=now + lifetime,
+    )
     session.add(device)
     session.flush()
     return device, code
-

@@ -131,10 +131,11 @@ class SubscriptionPlan(Entity):
     trial_days: Mapped[int] = mapped_column(default=14)
 
     # Feature limits; NULL means unlimited (Enterprise), which an Int default cannot say.
-    max_products: Mapped[int | None] = mapped_column(default=10)
-    max_orders: Mapped[int | None] = mapped_column(default=50)  # per month
-    max_staff: Mapped[int | None] = mapped_column(default=1)
-    max_storage: Mapped[int | None] = mapped_column(default=100)  # MB
+    # No Python defaults: SQLAlchemy would substitute them for an explicit None.
+    max_products: Mapped[int | None]
+    max_orders: Mapped[int | None]  # per month
+    max_staff: Mapped[int | None]
+    max_storage: Mapped[int | None]  # MB
     api_rate_limit: Mapped[int] = mapped_column(default=60)  # requests per minute
 
     # Features

@@ -25,18 +25,16 @@ class AllocationError(DomainError):  # noqa: N818 - the package names errors wit
 
 
 def _integer_weights(weights: Sequence[Decimal]) -> list[int]:
-    """Scale weights to integers over a common power-of-ten denominator, exactly."""
-    ratios = []
-    denominator = 1
-    for weight in weights:
-        if not weight.is_finite() or weight < 0:
-            raise AllocationError(f"allocation weights must be finite and >= 0, got {weight}")
-        numerator, denom = weight.as_integer_ratio()
-        ratios.append((numerator, denom))
-        if denominator % denom:
-            # Decimal denominators are 2^a*5^b once reduced (1/2, 1/5), so the largest is not
-            # always a multiple of the others.
-            denominator = lcm(denominator, denom)
+    """Scale weights to integers over a common denominator, exactly."""
+    try:
+        ratios = [weight.as_integer_ratio() for weight in weights]
+    except (ValueError, OverflowError) as exc:
+        raise AllocationError("allocation weights must be finite numbers") from exc
+    if any(numerator < 0 for numerator, _ in ratios):
+        raise AllocationError("allocation weights must be >= 0")
+    # Reduced Decimal denominators are 2^a * 5^b (1/2, 1/5): the largest need not be a multiple
+    # of the others, so take their least common multiple.
+    denominator = lcm(*{denom for _, denom in ratios})
     return [numerator * (denominator // denom) for numerator, denom in ratios]
 
 
@@ -64,15 +62,13 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> tupl
         if total_units:
             raise AllocationError(f"cannot allocate {amount} over lines that all weigh zero")
         return tuple(unit * 0 for _ in ints)
-    floors: list[int] = []
-    remainders: list[int] = []
-    for weight in ints:
-        share, remainder = divmod(total_units * weight, weight_sum)
-        floors.append(share)
-        remainders.append(remainder)
+    products = [total_units * weight for weight in ints]
+    floors = [product // weight_sum for product in products]
     leftover = total_units - sum(floors)
     if leftover:
-        ranked = sorted(range(len(ints)), key=lambda i: (-remainders[i], i))
+        remainders = [product % weight_sum for product in products]
+        # A stable sort, reversed, keeps equal remainders in line order: ties go to the earlier.
+        ranked = sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)
         for index in ranked[:leftover]:
             floors[index] += 1
     return tuple(unit * units for units in floors)

@@ -1,4 +1,5 @@
-"""What :func:`~stormcom_pos.domain.pricing.price_cart` takes: the cart and its pricing context."""
+"""What :func:`~stormcom_pos.domain.pricing.price_cart` takes (a cart and its pricing context)
+and what it gives back (the priced cart)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from stormcom_pos.domain.coupons import MAX_STACKED_COUPONS, EnteredCoupon
-from stormcom_pos.domain.discounts import FlashSale, ManualDiscount
+from stormcom_pos.domain.coupons import MAX_STACKED_COUPONS, CouponRejection, EnteredCoupon
+from stormcom_pos.domain.discounts import DiscountSource, DiscountType, FlashSale, ManualDiscount
 from stormcom_pos.domain.errors import DomainError
 from stormcom_pos.domain.money import minor_units
-from stormcom_pos.domain.tax import TaxAddress, TaxExemption, TaxRate, TaxRounding
+from stormcom_pos.domain.tax import (
+    RateAmount,
+    TaxAddress,
+    TaxExemption,
+    TaxRate,
+    TaxRounding,
+    TaxSummary,
+    rate_amounts,
+)
 
 __all__ = [
+    "AppliedCoupon",
     "Cart",
     "CartLine",
     "Customer",
     "InvalidCart",
+    "LineDiscount",
+    "PricedCart",
+    "PricedLine",
+    "PricedShipping",
     "PricingContext",
+    "SourceTotal",
     "StoreSettings",
 ]
 
@@ -119,3 +134,108 @@ class PricingContext:
     def __post_init__(self) -> None:
         if not _finite(self.shipping) or self.shipping < 0:
             raise InvalidCart("shipping must be a Decimal >= 0")
+
+
+# --- what price_cart gives back ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineDiscount:
+    """One discount on one line: where it came from, its code or reason, and the amount."""
+
+    source: DiscountSource
+    amount: Decimal
+    code: str | None
+    reason: str
+    approved_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A priced line. ``gross`` is at the sale price; ``net`` = gross - discounts, in the store's
+    price convention; ``tax_base`` + ``tax_total`` = ``total``, what the customer pays.
+
+    ``tax_rates`` and ``tax_amounts`` are parallel (one amount per rate charged); ``taxes``
+    pairs them up.
+    """
+
+    line_id: str
+    product_id: str
+    variant_id: str | None
+    quantity: Decimal
+    list_unit_price: Decimal
+    unit_price: Decimal
+    flash_sale_id: str | None
+    flash_sale_saving: Decimal
+    gross: Decimal
+    discounts: tuple[LineDiscount, ...]
+    discount_total: Decimal
+    net: Decimal
+    tax_base: Decimal
+    tax_rates: tuple[TaxRate, ...]
+    tax_amounts: tuple[Decimal, ...]
+    tax_total: Decimal
+    total: Decimal
+
+    @property
+    def taxes(self) -> tuple[RateAmount, ...]:
+        """The tax each rate charged on this line."""
+        return rate_amounts(self.tax_rates, self.tax_amounts)
+
+
+@dataclass(frozen=True, slots=True)
+class PricedShipping:
+    """The shipping charge, what a FREE_SHIPPING coupon waived, and its tax."""
+
+    charge: Decimal
+    waived: Decimal
+    amount: Decimal
+    tax_base: Decimal
+    tax_rates: tuple[TaxRate, ...]
+    tax_amounts: tuple[Decimal, ...]
+    tax_total: Decimal
+    total: Decimal
+
+    @property
+    def taxes(self) -> tuple[RateAmount, ...]:
+        """The tax each rate charged on shipping."""
+        return rate_amounts(self.tax_rates, self.tax_amounts)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedCoupon:
+    """A coupon on the order and what it took off (the shipping waived, for FREE_SHIPPING)."""
+
+    coupon_id: str
+    code: str
+    discount_type: DiscountType
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTotal:
+    """All discounts from one source on the order."""
+
+    source: DiscountSource
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCart:
+    """The priced order. Each order figure is the exact sum of the line (and shipping) figures."""
+
+    currency: str
+    prices_include_tax: bool
+    lines: tuple[PricedLine, ...]
+    subtotal: Decimal
+    flash_sale_savings: Decimal
+    discounts_by_source: tuple[SourceTotal, ...]
+    discount_total: Decimal
+    net: Decimal
+    shipping: PricedShipping
+    taxes: tuple[TaxSummary, ...]
+    tax_total: Decimal
+    total: Decimal
+    applied_coupons: tuple[AppliedCoupon, ...]
+    rejected_coupons: tuple[CouponRejection, ...]
+    tax_exempt: bool

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from stormcom_pos.domain.enums import CashMovementType
 from stormcom_pos.domain.errors import DomainError
@@ -108,17 +109,25 @@ class CashCount:
     total: Decimal
 
 
-def _parse_value(raw: Decimal | str | int, currency: str) -> Decimal:
-    if isinstance(raw, bool) or isinstance(raw, float):
-        raise UnknownDenomination(f"denomination {raw!r} must be a Decimal, int or string")
-    try:
-        return Decimal(raw.strip()) if isinstance(raw, str) else Decimal(raw)
-    except InvalidOperation:
-        raise UnknownDenomination(f"{raw!r} is not a {currency} denomination") from None
+def _parse_value(raw: object, currency: str) -> Decimal:
+    if isinstance(raw, Decimal):
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return Decimal(raw)
+    if isinstance(raw, str):
+        try:
+            return Decimal(raw.strip())
+        except InvalidOperation:
+            pass
+    # Floats are refused like everywhere else in money code: 0.1 is not exactly a dime.
+    raise UnknownDenomination(f"{raw!r} is not a {currency} denomination")
 
 
-def count_cash(currency: str, counts: Mapping[Decimal | str | int, int]) -> CashCount:
-    """Total a count keyed by denomination value (``{"20": 3, "0.25": 4}``), validating it."""
+def count_cash(currency: str, counts: Mapping[Any, int]) -> CashCount:
+    """Total a count keyed by denomination value (``{"20": 3, "0.25": 4}``), validating it.
+
+    Keys may be Decimal, int or str (as in the stored JSON); floats are refused.
+    """
     denoms = denominations_for(currency)
     allowed = set(denoms.values)
     by_value: dict[Decimal, int] = {}

@@ -18,11 +18,19 @@ reports and refunds add up to the cent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from stormcom_pos.domain.allocation import allocate
-from stormcom_pos.domain.cart import Cart, PricingContext
+from stormcom_pos.domain.cart import (
+    AppliedCoupon,
+    Cart,
+    LineDiscount,
+    PricedCart,
+    PricedLine,
+    PricedShipping,
+    PricingContext,
+    SourceTotal,
+)
 from stormcom_pos.domain.coupons import (
     Coupon,
     CouponRejection,
@@ -30,6 +38,7 @@ from stormcom_pos.domain.coupons import (
     admit_coupons,
     application_order,
     applies_to_line,
+    is_product_specific,
     reject,
 )
 from stormcom_pos.domain.discounts import (
@@ -40,14 +49,13 @@ from stormcom_pos.domain.discounts import (
     cap_per_line,
     capped,
     fixed_amount,
+    flash_sale_live,
     manual_discount_amount,
     percent_of,
 )
 from stormcom_pos.domain.money import format_money, round_money
 from stormcom_pos.domain.tax import (
-    RateAmount,
-    TaxableAmount,
-    TaxSummary,
+    TaxRate,
     compute_taxes,
     is_tax_exempt,
     line_rates,
@@ -65,93 +73,6 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
-SHIPPING_KEY = "__shipping__"
-
-
-@dataclass(frozen=True, slots=True)
-class LineDiscount:
-    """One discount on one line: where it came from, its code or reason, and the amount."""
-
-    source: DiscountSource
-    amount: Decimal
-    code: str | None
-    reason: str
-    approved_by: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PricedLine:
-    """A priced line. ``gross`` is at the sale price; ``net`` = gross - discounts, in the store's
-    price convention; ``tax_base`` + ``tax_total`` = ``total``, what the customer pays."""
-
-    line_id: str
-    product_id: str
-    variant_id: str | None
-    quantity: Decimal
-    list_unit_price: Decimal
-    unit_price: Decimal
-    flash_sale_id: str | None
-    flash_sale_saving: Decimal
-    gross: Decimal
-    discounts: tuple[LineDiscount, ...]
-    discount_total: Decimal
-    net: Decimal
-    tax_base: Decimal
-    taxes: tuple[RateAmount, ...]
-    tax_total: Decimal
-    total: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PricedShipping:
-    """The shipping charge, what a FREE_SHIPPING coupon waived, and its tax."""
-
-    charge: Decimal
-    waived: Decimal
-    amount: Decimal
-    tax_base: Decimal
-    taxes: tuple[RateAmount, ...]
-    tax_total: Decimal
-    total: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class AppliedCoupon:
-    """A coupon on the order and what it took off (the shipping waived, for FREE_SHIPPING)."""
-
-    coupon_id: str
-    code: str
-    discount_type: DiscountType
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class SourceTotal:
-    """All discounts from one source on the order."""
-
-    source: DiscountSource
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PricedCart:
-    """The priced order. Each order figure is the exact sum of the line (and shipping) figures."""
-
-    currency: str
-    prices_include_tax: bool
-    lines: tuple[PricedLine, ...]
-    subtotal: Decimal
-    flash_sale_savings: Decimal
-    discounts_by_source: tuple[SourceTotal, ...]
-    discount_total: Decimal
-    net: Decimal
-    shipping: PricedShipping
-    taxes: tuple[TaxSummary, ...]
-    tax_total: Decimal
-    total: Decimal
-    applied_coupons: tuple[AppliedCoupon, ...]
-    rejected_coupons: tuple[CouponRejection, ...]
-    tax_exempt: bool
 
 
 def price_cart(cart: Cart, context: PricingContext) -> PricedCart:
@@ -162,17 +83,19 @@ def price_cart(cart: Cart, context: PricingContext) -> PricedCart:
     lines = cart.lines
 
     # 1. Flash sales.
+    now = context.now
+    live_sales = [sale for sale in context.flash_sales if flash_sale_live(sale, now)]
+    store_wide = any(sale.all_products for sale in live_sales)
+    on_sale = {product for sale in live_sales for product in sale.product_ids}
     sale_ids: list[str | None] = []
     units: list[Decimal] = []
     gross: list[Decimal] = []
     list_amounts: list[Decimal] = []
     for line in lines:
-        if context.flash_sales:
-            sale, unit = best_flash_sale(
-                line.product_id, line.unit_price, context.flash_sales, context.now, currency
-            )
-        else:
-            sale, unit = None, line.unit_price
+        unit = line.unit_price
+        sale = None
+        if store_wide or line.product_id in on_sale:
+            sale, unit = best_flash_sale(line.product_id, unit, live_sales, now, currency)
         amount = round_money(unit * line.quantity, currency)
         sale_ids.append(sale.id if sale else None)
         units.append(unit)
@@ -259,69 +182,66 @@ def price_cart(cart: Cart, context: PricingContext) -> PricedCart:
     )
     address_rates = matching_rates(context.tax_rates, address)
     rates_by_id = {rate.id: rate for rate in context.tax_rates}
-    items = [
-        TaxableAmount(
-            line.line_id,
-            current[i],
-            line_rates(
+    # Most lines share a few (taxable, own rate) combinations; resolve each once.
+    resolved: dict[tuple[bool, str | None], tuple[TaxRate, ...]] = {}
+    rate_sets: list[tuple[TaxRate, ...]] = []
+    for line in lines:
+        key = (line.taxable, line.tax_rate_id)
+        rates = resolved.get(key)
+        if rates is None:
+            rates = resolved[key] = line_rates(
                 taxable=line.taxable,
                 tax_rate_id=line.tax_rate_id,
                 address_rates=address_rates,
                 rates_by_id=rates_by_id,
                 address=address,
-            ),
-            exempt,
-        )
-        for i, line in enumerate(lines)
-    ]
+            )
+        rate_sets.append(rates)
+    # Shipping is taxed as one more line, at the address's rates.
     shipping_amount = shipping_charge - waived
-    items.append(
-        TaxableAmount(
-            SHIPPING_KEY,
-            shipping_amount,
-            address_rates if context.shipping_taxable else (),
-            exempt,
-        )
-    )
+    rate_sets.append(address_rates if context.shipping_taxable else ())
     taxed = compute_taxes(
-        items,
+        [*current, shipping_amount],
+        rate_sets,
         currency=currency,
         inclusive=settings.prices_include_tax,
         rounding=settings.tax_rounding,
+        exempt=exempt,
     )
 
-    priced: list[PricedLine] = []
-    for i, line in enumerate(lines):
-        line_tax = taxed.lines[i]
-        priced.append(
-            PricedLine(
-                line_id=line.line_id,
-                product_id=line.product_id,
-                variant_id=line.variant_id,
-                quantity=line.quantity,
-                list_unit_price=line.unit_price,
-                unit_price=units[i],
-                flash_sale_id=sale_ids[i],
-                flash_sale_saving=list_amounts[i] - gross[i],
-                gross=gross[i],
-                discounts=tuple(discounts[i]),
-                discount_total=gross[i] - current[i],
-                net=current[i],
-                tax_base=line_tax.base,
-                taxes=line_tax.taxes,
-                tax_total=line_tax.tax,
-                total=line_tax.base + line_tax.tax,
-            )
+    bases, line_tax = taxed.bases, taxed.line_tax
+    taxed_at, tax_amounts = taxed.rates, taxed.amounts
+    priced = [
+        PricedLine(
+            line.line_id,
+            line.product_id,
+            line.variant_id,
+            line.quantity,
+            line.unit_price,
+            units[i],
+            sale_ids[i],
+            list_amounts[i] - gross[i],
+            gross[i],
+            tuple(discounts[i]),
+            gross[i] - current[i],
+            current[i],
+            bases[i],
+            taxed_at[i],
+            tax_amounts[i],
+            line_tax[i],
+            bases[i] + line_tax[i],
         )
-    ship_tax = taxed.lines[-1]
+        for i, line in enumerate(lines)
+    ]
     shipping = PricedShipping(
         charge=shipping_charge,
         waived=waived,
         amount=shipping_amount,
-        tax_base=ship_tax.base,
-        taxes=ship_tax.taxes,
-        tax_total=ship_tax.tax,
-        total=ship_tax.base + ship_tax.tax,
+        tax_base=bases[-1],
+        tax_rates=taxed_at[-1],
+        tax_amounts=tax_amounts[-1],
+        tax_total=line_tax[-1],
+        total=bases[-1] + line_tax[-1],
     )
     discount_total = sum(by_source.values(), zero)
     return PricedCart(
@@ -376,7 +296,10 @@ def _apply_coupon(
         return None, shipping_left
 
     lines = cart.lines
-    eligible = [i for i, line in enumerate(lines) if applies_to_line(coupon, line)]
+    if is_product_specific(coupon):
+        eligible = [i for i, line in enumerate(lines) if applies_to_line(coupon, line)]
+    else:
+        eligible = list(range(len(lines)))
     if kind is DiscountType.BUY_X_GET_Y:
         buy, get = coupon.buy_quantity or 1, coupon.get_quantity or 1
         whole = sum(

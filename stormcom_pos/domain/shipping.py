@@ -89,6 +89,9 @@ class RateConditions:
 
         def get(camel: str, snake: str) -> Decimal | None:
             raw = data.get(camel, data.get(snake))
+            if isinstance(raw, float):
+                # json.loads yields floats; str() gives back the literal that was stored.
+                raw = str(raw)
             return None if raw is None else to_decimal(raw)
 
         return cls(

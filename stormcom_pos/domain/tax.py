@@ -36,7 +36,6 @@ from stormcom_pos.domain.money import round_money
 
 __all__ = [
     "InvalidTaxRate",
-    "LineTax",
     "RateAmount",
     "TaxAddress",
     "TaxExemption",
@@ -45,12 +44,12 @@ __all__ = [
     "TaxResult",
     "TaxRounding",
     "TaxSummary",
-    "TaxableAmount",
     "compute_taxes",
     "exemption_applies",
     "is_tax_exempt",
     "line_rates",
     "matching_rates",
+    "rate_amounts",
     "rate_matches",
 ]
 
@@ -118,16 +117,6 @@ class TaxExemption:
 
 
 @dataclass(frozen=True, slots=True)
-class TaxableAmount:
-    """One line (or the shipping charge) to tax: its amount and its resolved, ordered rates."""
-
-    key: str
-    amount: Decimal
-    rates: tuple[TaxRate, ...]
-    exempt: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class RateAmount:
     """The tax one rate charged on one line."""
 
@@ -135,16 +124,6 @@ class RateAmount:
     name: str
     rate: Decimal
     amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class LineTax:
-    """A line's tax-exclusive base, its tax per rate and their sum; base + tax is what it costs."""
-
-    key: str
-    base: Decimal
-    taxes: tuple[RateAmount, ...]
-    tax: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +141,25 @@ class TaxSummary:
 
 @dataclass(frozen=True, slots=True)
 class TaxResult:
-    """Taxes for every item, the totals per rate, and the total tax."""
+    """Per-line results as parallel tuples, plus the order totals.
 
-    lines: tuple[LineTax, ...]
+    Line i was taxed at ``rates[i]`` (empty when exempt or untaxed), charging ``amounts[i]``
+    (one per rate), ``line_tax[i]`` in all, on a tax-exclusive base of ``bases[i]``.
+    """
+
+    bases: tuple[Decimal, ...]
+    rates: tuple[tuple[TaxRate, ...], ...]
+    amounts: tuple[tuple[Decimal, ...], ...]
+    line_tax: tuple[Decimal, ...]
     by_rate: tuple[TaxSummary, ...]
     tax: Decimal
+
+
+def rate_amounts(
+    rates: tuple[TaxRate, ...], amounts: tuple[Decimal, ...]
+) -> tuple[RateAmount, ...]:
+    """Pair each rate with the tax it charged."""
+    return tuple(RateAmount(r.id, r.name, r.rate, a) for r, a in zip(rates, amounts, strict=True))
 
 
 def _norm(value: str | None) -> str:
@@ -242,124 +235,186 @@ def line_rates(
     return address_rates
 
 
-def _coefficients(rates: tuple[TaxRate, ...]) -> tuple[tuple[Decimal, ...], Decimal]:
-    """What each rate charges on a base of 1, and 1 + their sum (the gross multiplier)."""
-    coefficients: list[Decimal] = []
-    earlier = _ZERO
-    for rate in rates:
-        c = rate.rate * (_ONE + earlier) if rate.is_compound else rate.rate
-        coefficients.append(c)
-        earlier += c
-    return tuple(coefficients), _ONE + earlier
+class _Plan:
+    """Per distinct rate tuple: the rates' fields unpacked once, and the inclusive back-out."""
+
+    __slots__ = ("rates", "ids", "values", "compound", "any_compound", "coefficients", "multiplier")
+
+    def __init__(self, rates: tuple[TaxRate, ...]) -> None:
+        self.rates = rates
+        self.ids = [r.id for r in rates]
+        self.values = [r.rate for r in rates]
+        self.compound = [r.is_compound for r in rates]
+        self.any_compound = any(self.compound)
+        coefficients: list[Decimal] = []
+        earlier = _ZERO
+        for rate in rates:
+            c = rate.rate * (_ONE + earlier) if rate.is_compound else rate.rate
+            coefficients.append(c)
+            earlier += c
+        # What each rate charges on a base of 1, and the gross multiplier 1 + their sum.
+        self.coefficients = coefficients
+        self.multiplier = _ONE + earlier
 
 
-def _unrounded(
-    item: TaxableAmount,
-    inclusive: bool,
-    cache: dict[tuple[TaxRate, ...], tuple[tuple[Decimal, ...], Decimal]],
-) -> list[Decimal]:
+def _plans(rate_sets: Sequence[tuple[TaxRate, ...]]) -> dict[int, _Plan]:
+    # Keyed by identity: hashing a tuple of rate dataclasses on every line costs more than the
+    # tax itself, and callers pass the same tuple object for lines with the same rates.
+    plans: dict[int, _Plan] = {}
+    for rates in rate_sets:
+        if rates and id(rates) not in plans:
+            plans[id(rates)] = _Plan(rates)
+    return plans
+
+
+def _unrounded(amount: Decimal, plan: _Plan, inclusive: bool) -> list[Decimal]:
     if inclusive:
-        factors = cache.get(item.rates)
-        if factors is None:
-            factors = cache[item.rates] = _coefficients(item.rates)
-        coefficients, multiplier = factors
-        return [item.amount * c / multiplier for c in coefficients]
+        multiplier = plan.multiplier
+        return [amount * c / multiplier for c in plan.coefficients]
     taxes: list[Decimal] = []
     earlier = _ZERO
-    for rate in item.rates:
-        t = (item.amount + earlier) * rate.rate if rate.is_compound else item.amount * rate.rate
+    for value, compound in zip(plan.values, plan.compound, strict=True):
+        t = (amount + earlier) * value if compound else amount * value
         taxes.append(t)
         earlier += t
     return taxes
 
 
 def _per_line(
-    item: TaxableAmount,
+    amounts: Sequence[Decimal],
+    rate_sets: Sequence[tuple[TaxRate, ...]],
+    exempt: bool,
+    plans: dict[int, _Plan],
     currency: str,
     inclusive: bool,
-    cache: dict[tuple[TaxRate, ...], tuple[tuple[Decimal, ...], Decimal]],
-) -> list[Decimal]:
-    if inclusive:
-        return [round_money(t, currency) for t in _unrounded(item, True, cache)]
-    taxes: list[Decimal] = []
-    earlier = _ZERO
-    for rate in item.rates:
-        basis = item.amount + earlier if rate.is_compound else item.amount
-        t = round_money(basis * rate.rate, currency)
-        taxes.append(t)
-        earlier += t
-    return taxes
+) -> list[list[Decimal] | None]:
+    """Each rate rounded on its own, line by line; compound rates see the rounded earlier taxes."""
+    result: list[list[Decimal] | None] = []
+    for amount, rates in zip(amounts, rate_sets, strict=True):
+        if not rates or (exempt and not inclusive):
+            result.append(None)
+            continue
+        plan = plans[id(rates)]
+        if inclusive:
+            multiplier = plan.multiplier
+            result.append(
+                [round_money(amount * c / multiplier, currency) for c in plan.coefficients]
+            )
+            continue
+        if not plan.any_compound:
+            result.append([round_money(amount * value, currency) for value in plan.values])
+            continue
+        taxes: list[Decimal] = []
+        earlier = _ZERO
+        for value, compound in zip(plan.values, plan.compound, strict=True):
+            t = round_money((amount + earlier) * value if compound else amount * value, currency)
+            taxes.append(t)
+            earlier += t
+        result.append(taxes)
+    return result
+
+
+def _per_order(
+    amounts: Sequence[Decimal],
+    rate_sets: Sequence[tuple[TaxRate, ...]],
+    exempt: bool,
+    plans: dict[int, _Plan],
+    currency: str,
+    inclusive: bool,
+) -> list[list[Decimal] | None]:
+    """Round once per rate over the order, then give each line its largest-remainder share."""
+    result: list[list[Decimal] | None] = []
+    # Lines that carry each distinct rate tuple, so slots per rate are gathered per tuple.
+    members: dict[int, list[list[Decimal]]] = {}
+    for amount, rates in zip(amounts, rate_sets, strict=True):
+        if not rates or (exempt and not inclusive):
+            result.append(None)
+            continue
+        taxes = _unrounded(amount, plans[id(rates)], inclusive)
+        if exempt:
+            # The tax taken out of an exempt customer's inclusive price is not reported, so it
+            # is rounded per line and kept out of the per-rate sums.
+            result.append([round_money(t, currency) for t in taxes])
+            continue
+        result.append(taxes)
+        members.setdefault(id(rates), []).append(taxes)
+    slots: dict[str, list[tuple[list[list[Decimal]], int]]] = {}
+    for key, rows in members.items():
+        for j, rate_id in enumerate(plans[key].ids):
+            slots.setdefault(rate_id, []).append((rows, j))
+    for groups in slots.values():
+        weights = [row[j] for rows, j in groups for row in rows]
+        total = round_money(sum(weights, _ZERO), currency)
+        shares = iter(allocate(total, weights, currency))
+        # The rows are the lines' own tax lists: overwrite each unrounded tax with its share.
+        for rows, j in groups:
+            for row in rows:
+                row[j] = next(shares)
+    return result
 
 
 def compute_taxes(
-    items: Sequence[TaxableAmount],
+    amounts: Sequence[Decimal],
+    rate_sets: Sequence[tuple[TaxRate, ...]],
     *,
     currency: str,
     inclusive: bool,
     rounding: TaxRounding = TaxRounding.PER_LINE,
+    exempt: bool = False,
 ) -> TaxResult:
-    """Tax every item under the store's convention; lines always add up to the per-rate totals."""
+    """Tax each amount at its ordered rates; the lines always add up to the per-rate totals.
+
+    ``amounts`` are line totals (after discounts; include the shipping charge as one more line)
+    in the store's convention, tax-inclusive when ``inclusive``. ``rate_sets[i]`` are line i's
+    rates from :func:`line_rates`; pass the same tuple object for lines with the same rates.
+    ``exempt`` is the customer's exemption and applies to every line.
+    """
     zero = round_money(_ZERO, currency)
-    cache: dict[tuple[TaxRate, ...], tuple[tuple[Decimal, ...], Decimal]] = {}
-    per_item: list[list[Decimal]] = []
+    plans = _plans(rate_sets)
     if rounding is TaxRounding.PER_LINE:
-        for item in items:
-            per_item.append(_per_line(item, currency, inclusive, cache) if item.rates else [])
+        per_item = _per_line(amounts, rate_sets, exempt, plans, currency, inclusive)
     else:
-        per_item = _per_order(items, currency, inclusive, cache)
+        per_item = _per_order(amounts, rate_sets, exempt, plans, currency, inclusive)
 
-    lines: list[LineTax] = []
-    totals: dict[str, list[Decimal]] = {}
-    seen: dict[str, TaxRate] = {}
-    for item, taxes in zip(items, per_item, strict=True):
-        tax_sum = sum(taxes, zero)
-        base = item.amount - tax_sum if inclusive else item.amount
-        if item.exempt:
+    bases: list[Decimal] = []
+    charged_at: list[tuple[TaxRate, ...]] = []
+    charged: list[tuple[Decimal, ...]] = []
+    line_tax: list[Decimal] = []
+    # Bases and tax rows per distinct rate tuple, summed per rate at the end.
+    groups: dict[int, tuple[list[Decimal], list[list[Decimal]]]] = {}
+    for amount, rates, taxes in zip(amounts, rate_sets, per_item, strict=True):
+        tax_sum = sum(taxes, zero) if taxes else zero
+        base = amount - tax_sum if inclusive else amount
+        bases.append(base)
+        if taxes is None or exempt:
             # Exempt: the tax an inclusive price contains is taken out, and none is charged.
-            lines.append(LineTax(item.key, base, (), zero))
+            charged_at.append(())
+            charged.append(())
+            line_tax.append(zero)
             continue
-        amounts = []
-        for rate, amount in zip(item.rates, taxes, strict=True):
-            amounts.append(RateAmount(rate.id, rate.name, rate.rate, amount))
-            running = totals.get(rate.id)
-            if running is None:
-                seen[rate.id] = rate
-                totals[rate.id] = [base, amount]
-            else:
-                running[0] += base
-                running[1] += amount
-        lines.append(LineTax(item.key, base, tuple(amounts), tax_sum))
+        group = groups.setdefault(id(rates), ([], []))
+        group[0].append(base)
+        group[1].append(taxes)
+        charged_at.append(rates)
+        charged.append(tuple(taxes))
+        line_tax.append(tax_sum)
+
+    totals: dict[str, tuple[TaxRate, list[Decimal]]] = {}
+    for key, (group_bases, rows) in groups.items():
+        base_sum = sum(group_bases, zero)
+        for rate, column in zip(plans[key].rates, zip(*rows, strict=True), strict=True):
+            running = totals.setdefault(rate.id, (rate, [zero, zero]))[1]
+            running[0] += base_sum
+            running[1] += sum(column, zero)
     by_rate = tuple(
-        TaxSummary(r.id, r.name, r.rate, r.is_compound, r.priority, *totals[r.id])
-        for r in sorted(seen.values(), key=_rate_order)
+        TaxSummary(r.id, r.name, r.rate, r.is_compound, r.priority, *sums)
+        for r, sums in sorted(totals.values(), key=lambda item: _rate_order(item[0]))
     )
-    tax = sum((s.tax for s in by_rate), zero)
-    return TaxResult(tuple(lines), by_rate, tax)
-
-
-def _per_order(
-    items: Sequence[TaxableAmount],
-    currency: str,
-    inclusive: bool,
-    cache: dict[tuple[TaxRate, ...], tuple[tuple[Decimal, ...], Decimal]],
-) -> list[list[Decimal]]:
-    """Round once per rate over the order, then give each line its largest-remainder share."""
-    unrounded = [_unrounded(item, inclusive, cache) if item.rates else [] for item in items]
-    # Exempt lines' removed tax is not reported, so it is rounded per line and kept out of the
-    # order sums that feed the per-rate totals.
-    result: list[list[Decimal]] = [
-        [round_money(t, currency) for t in taxes] if item.exempt else [_ZERO] * len(taxes)
-        for item, taxes in zip(items, unrounded, strict=True)
-    ]
-    slots: dict[str, list[tuple[int, int]]] = {}
-    for i, item in enumerate(items):
-        if item.exempt:
-            continue
-        for j, rate in enumerate(item.rates):
-            slots.setdefault(rate.id, []).append((i, j))
-    for positions in slots.values():
-        weights = [unrounded[i][j] for i, j in positions]
-        total = round_money(sum(weights, _ZERO), currency)
-        for (i, j), share in zip(positions, allocate(total, weights, currency), strict=True):
-            result[i][j] = share
-    return result
+    return TaxResult(
+        tuple(bases),
+        tuple(charged_at),
+        tuple(charged),
+        tuple(line_tax),
+        by_rate,
+        sum((summary.tax for summary in by_rate), zero),
+    )

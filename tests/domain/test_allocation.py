@@ -31,7 +31,9 @@ from stormcom_pos.domain.allocation import AllocationError, allocate
         ("0.00", ["0", "0"], "USD", ["0.00", "0.00"]),
     ],
 )
-def test_allocation_table(amount: str, weights: list[str], currency: str, expected: list[str]) -> None:
+def test_allocation_table(
+    amount: str, weights: list[str], currency: str, expected: list[str]
+) -> None:
     result = allocate(D(amount), [D(w) for w in weights], currency)
     assert [str(x) for x in result] == expected
     assert sum(result) == D(amount)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -21,6 +21,8 @@ from stormcom_pos.domain.barcodes import (
     is_receipt_barcode,
     parse_embedded,
 )
+
+D = Decimal
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -33,7 +33,9 @@ from stormcom_pos.domain.cash_reports import (
     z_report,
 )
 from stormcom_pos.domain.enums import CashMovementType as M
-from stormcom_pos.domain.enums import PaymentMethod as PM
+from stormcom_pos.domain.enums import PaymentMethod as Tender
+
+D = Decimal
 
 
 @pytest.mark.parametrize("currency", ["USD", "EUR", "BDT", "JPY", "GBP", "usd"])
@@ -154,15 +156,16 @@ SHIFT = ShiftData(
         SaleRecord("DHK1-01-000003", at(10, 15), "u_bo", D("200.00"), (tax(VAT5, "200", "10.00"),)),
     ),
     returns=(
-        ReturnRecord("DHK1-01-000001", at(10, 30), "u_bo", D("100.00"),
-                     (tax(VAT15, "100", "15.00"),)),
+        ReturnRecord(
+            "DHK1-01-000001", at(10, 30), "u_bo", D("100.00"), (tax(VAT15, "100", "15.00"),)
+        ),
     ),  # fmt: skip
     tenders=(
-        TenderRecord(at(9, 5), "u_ana", PM.CASH, D("115.00"), tendered=D("200.00")),
-        TenderRecord(at(9, 40), "u_ana", PM.CARD_PRESENT, D("200.00")),
-        TenderRecord(at(9, 40), "u_ana", PM.CASH, D("135.00"), tendered=D("135.00")),
-        TenderRecord(at(10, 15), "u_bo", PM.CASH, D("210.00"), tendered=D("500.00")),
-        TenderRecord(at(10, 30), "u_bo", PM.CASH, D("115.00"), is_refund=True),
+        TenderRecord(at(9, 5), "u_ana", Tender.CASH, D("115.00"), tendered=D("200.00")),
+        TenderRecord(at(9, 40), "u_ana", Tender.CARD_PRESENT, D("200.00")),
+        TenderRecord(at(9, 40), "u_ana", Tender.CASH, D("135.00"), tendered=D("135.00")),
+        TenderRecord(at(10, 15), "u_bo", Tender.CASH, D("210.00"), tendered=D("500.00")),
+        TenderRecord(at(10, 30), "u_bo", Tender.CASH, D("115.00"), is_refund=True),
     ),
     movements=(CashMovement(M.DROP, D("1000.00")), CashMovement(M.PAY_OUT, D("50.00"), "tea")),
 )
@@ -185,10 +188,12 @@ def test_x_report_totals() -> None:
     )
     assert report.net_total == D("545.00")
 
-    tenders = {t.tender: (t.payments, t.taken, t.refunded, t.change_given) for t in report.by_tender}
+    tenders = {
+        t.tender: (t.payments, t.taken, t.refunded, t.change_given) for t in report.by_tender
+    }
     assert tenders == {
-        PM.CASH: (3, D("460.00"), D("115.00"), D("375.00")),
-        PM.CARD_PRESENT: (1, D("200.00"), D("0"), D("0")),
+        Tender.CASH: (3, D("460.00"), D("115.00"), D("375.00")),
+        Tender.CARD_PRESENT: (1, D("200.00"), D("0"), D("0")),
     }
     assert sum(t.net for t in report.by_tender) == report.net_total
 
@@ -241,8 +246,8 @@ def test_z_report_refuses_bad_inputs() -> None:
         z_report(SHIFT, at(18, 0), count_cash("USD", {"1": 1}), last_z_number=0)
     with pytest.raises(InvalidReport, match="cannot be negative"):
         z_report(SHIFT, at(18, 0), D("-1"), last_z_number=0)
-    bad = ShiftData("ps", "BDT", OPEN, D("0"),
-                    tenders=(TenderRecord(at(9, 0), "u", PM.CASH, D("10"), tendered=D("5")),))  # fmt: skip
+    wrong = TenderRecord(at(9, 0), "u", Tender.CASH, D("10"), tendered=D("5"))
+    bad = ShiftData("ps", "BDT", OPEN, D("0"), tenders=(wrong,))
     with pytest.raises(InvalidReport, match="inconsistent"):
         x_report(bad, at(10, 0))
 

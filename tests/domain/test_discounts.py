@@ -49,8 +49,15 @@ def sale(
     sale_id: str = "s1",
 ) -> FlashSale:
     return FlashSale(
-        sale_id, "Sale", kind, D(value), NOW - timedelta(hours=1), NOW + timedelta(hours=1),
-        status, frozenset(products), all_products=not products,
+        sale_id,
+        "Sale",
+        kind,
+        D(value),
+        NOW - timedelta(hours=1),
+        NOW + timedelta(hours=1),
+        status,
+        frozenset(products),
+        all_products=not products,
     )
 
 
@@ -140,15 +147,11 @@ def test_buy_one_get_one_spans_lines_and_ignores_weighed_items() -> None:
     # A 1 x 5.00, B 3 x 3.00, weighed 0.5 kg: 4 whole units -> 2 at 50% off, both B (3.00):
     # 9.00 x 2/3 x 50% = 3.00.
     lines = [(D(1), D("5.00")), (D(3), D("9.00")), (D("0.5"), D("1.00"))]
-    assert buy_x_get_y_discounts(lines, 1, 1, D(50), "USD") == (
-        D("0.00"), D("3.00"), D("0.00")
-    )
+    assert buy_x_get_y_discounts(lines, 1, 1, D(50), "USD") == (D("0.00"), D("3.00"), D("0.00"))
     # Buy 2 get 2 over 5 units: floor(5 / 4) x 2 = 2 free units. The cheapest line has only
     # one unit (2.00), so the second free unit is the next cheapest (5.00, line 3).
     lines = [(D(3), D("30.00")), (D(1), D("2.00")), (D(1), D("5.00"))]
-    assert buy_x_get_y_discounts(lines, 2, 2, D(100), "USD") == (
-        D("0.00"), D("2.00"), D("5.00")
-    )
+    assert buy_x_get_y_discounts(lines, 2, 2, D(100), "USD") == (D("0.00"), D("2.00"), D("5.00"))
 
 
 def test_buy_x_get_y_with_too_few_units_gives_nothing() -> None:
@@ -249,7 +252,8 @@ def test_coupons_with_flash_sale_toggle() -> None:
     c = coupon("SAVE")
     assert admit(entered(c), flash=True, allow_flash=True)[0] == ["SAVE"]
     assert admit(entered(c), flash=True, allow_flash=False) == (
-        [], [("SAVE", RejectionCode.FLASH_SALE)]
+        [],
+        [("SAVE", RejectionCode.FLASH_SALE)],
     )
     assert admit(entered(c), flash=False, allow_flash=False)[0] == ["SAVE"]
 
@@ -265,7 +269,9 @@ def test_stacking_off_keeps_the_first_admissible_coupon() -> None:
 
 def test_fixed_amounts_do_not_stack_and_the_highest_wins() -> None:
     five, ten, other_ten = (
-        coupon("FIX5", FIX, "5.00"), coupon("FIX10", FIX, "10.00"), coupon("TEN", FIX, "10.00")
+        coupon("FIX5", FIX, "5.00"),
+        coupon("FIX10", FIX, "10.00"),
+        coupon("TEN", FIX, "10.00"),
     )
     kept, refused = admit(entered(five), entered(ten), entered(other_ten))
     assert kept == ["FIX10"]  # ties go to the earlier entry
@@ -277,7 +283,10 @@ def test_fixed_amounts_do_not_stack_and_the_highest_wins() -> None:
 
 def test_stacking_limit_counts_after_fixed_duplicates_go() -> None:
     a, b, c, d = (
-        coupon("A"), coupon("F5", FIX, "5"), coupon("F9", FIX, "9"), coupon("D", value="5")
+        coupon("A"),
+        coupon("F5", FIX, "5"),
+        coupon("F9", FIX, "9"),
+        coupon("D", value="5"),
     )
     e = coupon("E", FREE, "0")
     # F5 loses to F9 and takes no slot, so A, F9 and D fit; E is the fourth.
@@ -291,8 +300,13 @@ def test_stacking_limit_counts_after_fixed_duplicates_go() -> None:
 def test_refusal_reads_well_and_raises() -> None:
     _, refused = admit_coupons(
         [entered(coupon("FIX5", FIX, "5.00")), entered(coupon("FIX10", FIX, "10.00"))],
-        lines=LINES, any_flash_sale=False, allow_with_flash_sale=True, max_coupons=2,
-        customer_id=None, now=NOW, currency="USD",
+        lines=LINES,
+        any_flash_sale=False,
+        allow_with_flash_sale=True,
+        max_coupons=2,
+        customer_id=None,
+        now=NOW,
+        currency="USD",
     )
     rejection: CouponRejection = refused[0][1]
     assert rejection.reason == (

@@ -18,8 +18,9 @@ from stormcom_pos.domain.money import (
 )
 
 
-@pytest.mark.parametrize(("code", "digits"), [("USD", 2), ("EUR", 2), ("BDT", 2), ("JPY", 0),
-                                              ("usd", 2), ("KWD", 3)])
+@pytest.mark.parametrize(
+    ("code", "digits"), [("USD", 2), ("EUR", 2), ("BDT", 2), ("JPY", 0), ("usd", 2), ("KWD", 3)]
+)
 def test_minor_units_come_from_iso_4217(code: str, digits: int) -> None:
     assert minor_units(code) == digits
 
@@ -31,19 +32,33 @@ def test_unknown_currency_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "currency", "expected"),
-    [("2.345", "USD", "2.35"), ("2.344", "USD", "2.34"), ("-2.345", "USD", "-2.35"),
-     ("0.005", "EUR", "0.01"), ("150.5", "JPY", "151"), ("149.49", "JPY", "149"),
-     ("99.995", "BDT", "100.00")],
+    [
+        ("2.345", "USD", "2.35"),
+        ("2.344", "USD", "2.34"),
+        ("-2.345", "USD", "-2.35"),
+        ("0.005", "EUR", "0.01"),
+        ("150.5", "JPY", "151"),
+        ("149.49", "JPY", "149"),
+        ("99.995", "BDT", "100.00"),
+    ],
 )
-def test_round_money_is_half_up_to_the_minor_unit(amount: str, currency: str, expected: str) -> None:
+def test_round_money_is_half_up_to_the_minor_unit(
+    amount: str, currency: str, expected: str
+) -> None:
     result = round_money(D(amount), currency)
     assert result == D(expected) and str(result) == expected
 
 
 @pytest.mark.parametrize(
     ("due", "increment", "expected"),
-    [("1.23", "0.05", "1.25"), ("1.22", "0.05", "1.20"), ("1.225", "0.05", "1.25"),
-     ("10.49", "0.50", "10.50"), ("10.24", "0.50", "10.00"), ("7.77", None, "7.77")],
+    [
+        ("1.23", "0.05", "1.25"),
+        ("1.22", "0.05", "1.20"),
+        ("1.225", "0.05", "1.25"),
+        ("10.49", "0.50", "10.50"),
+        ("10.24", "0.50", "10.00"),
+        ("7.77", None, "7.77"),
+    ],
 )
 def test_cash_rounding_to_the_smallest_coin(due: str, increment: str | None, expected: str) -> None:
     inc = D(increment) if increment else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -31,6 +31,8 @@ from stormcom_pos.domain.order_states import (
     derive_payment_status,
     reinstate_canceled_order,
 )
+
+D = Decimal
 
 
 @pytest.mark.parametrize(
@@ -158,9 +160,9 @@ def test_auto_cancel_timeout_must_be_positive() -> None:
         auto_cancel_at(T0, 0)
 
 
-def line(item: str, qty: int, fulfilled: int = 0, shipped: int = 0, refunded: int = 0) -> (
-    FulfillmentLine
-):
+def line(
+    item: str, qty: int, fulfilled: int = 0, shipped: int = 0, refunded: int = 0
+) -> FulfillmentLine:
     return FulfillmentLine(item, qty, fulfilled, shipped, refunded)
 
 

@@ -39,8 +39,15 @@ def assert_adds_up(priced: PricedCart) -> None:
     source_totals = dict.fromkeys(DiscountSource, D(0))
     rate_totals: dict[str, D] = {}
     for line in priced.lines:
-        for value in (line.gross, line.net, line.discount_total, line.tax_base, line.tax_total,
-                      line.total, line.flash_sale_saving):
+        for value in (
+            line.gross,
+            line.net,
+            line.discount_total,
+            line.tax_base,
+            line.tax_total,
+            line.total,
+            line.flash_sale_saving,
+        ):
             whole(value)
         running = line.gross
         for discount in line.discounts:
@@ -182,8 +189,12 @@ def priced_carts(draw: st.DrawFn) -> tuple[Cart, PricingContext]:
             all_products=draw(st.booleans()),
         )
         for i, kind in enumerate(
-            draw(st.lists(st.sampled_from([DiscountType.PERCENTAGE, DiscountType.FIXED_AMOUNT]),
-                          max_size=2))
+            draw(
+                st.lists(
+                    st.sampled_from([DiscountType.PERCENTAGE, DiscountType.FIXED_AMOUNT]),
+                    max_size=2,
+                )
+            )
         )
     )
     store = StoreSettings(
@@ -225,7 +236,11 @@ def test_per_order_tax_is_the_rounded_exact_sum_per_rate(case: tuple[Cart, Prici
     cart, context = case
     store = StoreSettings(context.settings.currency, tax_rounding=TaxRounding.PER_ORDER)
     context = PricingContext(
-        store, NOW, ADDRESS, tax_rates=context.tax_rates, shipping=context.shipping,
+        store,
+        NOW,
+        ADDRESS,
+        tax_rates=context.tax_rates,
+        shipping=context.shipping,
         shipping_taxable=context.shipping_taxable,
     )
     priced = price_cart(cart, context)
@@ -235,15 +250,19 @@ def test_per_order_tax_is_the_rounded_exact_sum_per_rate(case: tuple[Cart, Prici
         if summary.is_compound:
             continue
         exact = sum(
-            (base * summary.rate for base, taxes in items
-             if any(t.rate_id == summary.rate_id for t in taxes)),
+            (
+                base * summary.rate
+                for base, taxes in items
+                if any(t.rate_id == summary.rate_id for t in taxes)
+            ),
             D(0),
         )
         assert summary.tax == round_money(exact, store.currency)
 
 
-def _one_line(unit: D, rates: tuple[TaxRate, ...], inclusive: bool, rounding: TaxRounding
-              ) -> PricedCart:
+def _one_line(
+    unit: D, rates: tuple[TaxRate, ...], inclusive: bool, rounding: TaxRounding
+) -> PricedCart:
     store = StoreSettings("USD", prices_include_tax=inclusive, tax_rounding=rounding)
     cart = Cart((CartLine("l", "p", unit, D(1)),))
     return price_cart(cart, PricingContext(store, NOW, ADDRESS, tax_rates=rates))
@@ -301,8 +320,11 @@ def test_several_simple_rates_agree_within_one_cent_per_rate(base_cents: int, rs
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(0, 10**7), st.lists(single_rate, min_size=0, max_size=3),
-       st.lists(st.booleans(), min_size=3, max_size=3))
+@given(
+    st.integers(0, 10**7),
+    st.lists(single_rate, min_size=0, max_size=3),
+    st.lists(st.booleans(), min_size=3, max_size=3),
+)
 def test_inclusive_price_is_always_base_plus_taxes(
     price_cents: int, rs: list[D], compound: list[bool]
 ) -> None:

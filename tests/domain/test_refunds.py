@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -24,6 +24,8 @@ from stormcom_pos.domain.refunds import (
     refund_line,
     refundable_amount,
 )
+
+D = Decimal
 
 # 3 mugs at 3.33 with a 1.00 discount: net 8.99, tax 8.25% per line = 0.74.
 MUGS = RefundableLine("li_mug", 3, D("8.99"), D("0.74"), label="Mug")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -20,6 +20,8 @@ from stormcom_pos.domain.shipping import (
     quote_rates,
     rate_cost,
 )
+
+D = Decimal
 
 
 @pytest.mark.parametrize(
@@ -131,6 +133,7 @@ def test_conditions_from_json() -> None:
     cond = RateConditions.from_json({"minWeight": 0, "maxWeight": "10", "minPrice": "50"})
     assert cond == RateConditions(D("0"), D("10"), D("50"), None)
     assert RateConditions.from_json({"max_price": "20.5"}).max_price == D("20.5")
+    assert RateConditions.from_json({"maxWeight": 0.1}).max_weight == D("0.1")  # json.loads
 
 
 def test_quotes_are_cheapest_first_and_exclude_unmet_conditions() -> None:

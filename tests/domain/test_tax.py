@@ -9,7 +9,6 @@ import pytest
 
 from stormcom_pos.domain.tax import (
     InvalidTaxRate,
-    TaxableAmount,
     TaxAddress,
     TaxExemption,
     TaxExemptionStatus,
@@ -41,11 +40,21 @@ def taxes(
     exempt: bool = False,
 ) -> list[tuple[str, list[str]]]:
     """(base, [tax per rate]) per line, as strings."""
-    items = [TaxableAmount(f"l{i}", D(a), rates, exempt) for i, a in enumerate(amounts)]
-    result = compute_taxes(items, currency=currency, inclusive=inclusive, rounding=rounding)
-    for line in result.lines:
-        assert line.tax == sum((t.amount for t in line.taxes), D(0))
-    return [(str(line.base), [str(t.amount) for t in line.taxes]) for line in result.lines]
+    result = compute_taxes(
+        [D(a) for a in amounts],
+        [rates] * len(amounts),
+        currency=currency,
+        inclusive=inclusive,
+        rounding=rounding,
+        exempt=exempt,
+    )
+    for charged_at, charged, tax in zip(result.rates, result.amounts, result.line_tax, strict=True):
+        assert tax == sum(charged, D(0))
+        assert len(charged_at) == len(charged)
+    return [
+        (str(base), [str(a) for a in charged])
+        for base, charged in zip(result.bases, result.amounts, strict=True)
+    ]
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -60,12 +69,21 @@ def taxes(
         (QST, TaxAddress("CA", "QC"), True),
         (QST, TaxAddress("CA", "ON"), False),
         (QST, TaxAddress("CA"), False),  # the rate needs a state the address lacks
-        (TaxRate("m", "M", D("0.01"), "CA", city="Montréal"), TaxAddress("CA", city=" montréal "),
-         True),
-        (TaxRate("p", "P", D("0.01"), "CA", postal_code="H2X 1Y4"),
-         TaxAddress("CA", postal_code="h2x1y4"), True),
-        (TaxRate("p", "P", D("0.01"), "CA", postal_code="H2X 1Y4"),
-         TaxAddress("CA", postal_code="H2X 1Y5"), False),
+        (
+            TaxRate("m", "M", D("0.01"), "CA", city="Montréal"),
+            TaxAddress("CA", city=" montréal "),
+            True,
+        ),
+        (
+            TaxRate("p", "P", D("0.01"), "CA", postal_code="H2X 1Y4"),
+            TaxAddress("CA", postal_code="h2x1y4"),
+            True,
+        ),
+        (
+            TaxRate("p", "P", D("0.01"), "CA", postal_code="H2X 1Y4"),
+            TaxAddress("CA", postal_code="H2X 1Y5"),
+            False,
+        ),
         (TaxRate("x", "X", D("0.05"), "CA", is_active=False), TaxAddress("CA"), False),
     ],
 )
@@ -117,13 +135,18 @@ def test_line_rates_override_and_non_taxable() -> None:
     ontario_only = TaxRate("on", "ON", D("0.08"), "CA", state="ON")
     by_id = {r.id: r for r in (GST, QST, reduced, ontario_only)}
     normal = (GST, QST)
-    common = {"address_rates": normal, "rates_by_id": by_id, "address": qc}
-    assert line_rates(taxable=False, tax_rate_id=None, **common) == ()
-    assert line_rates(taxable=True, tax_rate_id=None, **common) == normal
-    assert line_rates(taxable=True, tax_rate_id="food", **common) == (reduced,)
+
+    def rates(taxable: bool, own: str | None) -> tuple[TaxRate, ...]:
+        return line_rates(
+            taxable=taxable, tax_rate_id=own, address_rates=normal, rates_by_id=by_id, address=qc
+        )
+
+    assert rates(False, None) == ()
+    assert rates(True, None) == normal
+    assert rates(True, "food") == (reduced,)
     # The product's own rate is for another province: the address's rates apply instead.
-    assert line_rates(taxable=True, tax_rate_id="on", **common) == normal
-    assert line_rates(taxable=True, tax_rate_id="gone", **common) == normal
+    assert rates(True, "on") == normal
+    assert rates(True, "gone") == normal
 
 
 # --- exclusive arithmetic -------------------------------------------------------------------
@@ -175,7 +198,8 @@ def test_per_order_compound_uses_unrounded_earlier_taxes() -> None:
     assert taxes(["0.10"] * 3, (GST, compound)) == [("0.10", ["0.01", "0.01"])] * 3
     # Per order: GST 3 x 0.005 = 0.015 -> 0.02; C on 0.105 = 0.0105 each, 0.0315 -> 0.03.
     result = compute_taxes(
-        [TaxableAmount(f"l{i}", D("0.10"), (GST, compound)) for i in range(3)],
+        [D("0.10")] * 3,
+        [(GST, compound)] * 3,
         currency="USD",
         inclusive=False,
         rounding=TaxRounding.PER_ORDER,
@@ -208,17 +232,16 @@ def test_inclusive_several_rates_use_the_exact_back_out() -> None:
 def test_inclusive_compound_rate() -> None:
     # c_gst = 0.05; c_pst = 0.085 x 1.05 = 0.08925; M = 1.13925.
     # GST = 113.93 x 0.05 / M = 5.0002 -> 5.00; PST = 113.93 x 0.08925 / M = 8.9254 -> 8.93.
-    assert taxes(["113.93"], (GST, PST_COMPOUND), inclusive=True) == [
-        ("100.00", ["5.00", "8.93"])
-    ]
+    assert taxes(["113.93"], (GST, PST_COMPOUND), inclusive=True) == [("100.00", ["5.00", "8.93"])]
 
 
 def test_inclusive_per_order() -> None:
     five = TaxRate("t", "T", D("0.05"), "US")
     # Each 0.21 holds 0.21 x 0.05 / 1.05 = 0.01 exactly; 3 x 0.01 = 0.03.
-    assert taxes(["0.21"] * 3, (five,), inclusive=True, rounding=TaxRounding.PER_ORDER) == [
-        ("0.20", ["0.01"])
-    ] * 3
+    assert (
+        taxes(["0.21"] * 3, (five,), inclusive=True, rounding=TaxRounding.PER_ORDER)
+        == [("0.20", ["0.01"])] * 3
+    )
     # Each 0.10 holds 0.0047619...; per line 0.00 each, per order 0.0142857 -> 0.01 on line 1.
     assert taxes(["0.10"] * 3, (five,), inclusive=True) == [("0.10", ["0.00"])] * 3
     assert taxes(["0.10"] * 3, (five,), inclusive=True, rounding=TaxRounding.PER_ORDER) == [
@@ -237,11 +260,8 @@ def test_exempt_exclusive_pays_no_tax() -> None:
 
 def test_exempt_inclusive_pays_the_price_without_its_tax() -> None:
     # 1,150.00 includes 150.00 VAT; an exempt customer pays the 1,000.00 base.
-    result = compute_taxes(
-        [TaxableAmount("l", D("1150.00"), (VAT_BD,), exempt=True)], currency="BDT", inclusive=True
-    )
-    assert result.lines[0].base == D("1000.00")
-    assert result.lines[0].tax == D("0.00")
+    result = compute_taxes([D("1150.00")], [(VAT_BD,)], currency="BDT", inclusive=True, exempt=True)
+    assert (result.bases, result.line_tax, result.amounts) == ((D("1000.00"),), (D("0.00"),), ((),))
     assert result.by_rate == ()
 
 
@@ -250,15 +270,35 @@ def test_no_rates_means_the_whole_amount_is_base() -> None:
 
 
 def test_report_totals_per_rate() -> None:
-    items = [
-        TaxableAmount("a", D("100.00"), (GST, QST)),
-        TaxableAmount("b", D("20.00"), (GST,)),
-        TaxableAmount("c", D("50.00"), ()),
-    ]
-    result = compute_taxes(items, currency="USD", inclusive=False)
+    result = compute_taxes(
+        [D("100.00"), D("20.00"), D("50.00")],
+        [(GST, QST), (GST,), ()],
+        currency="USD",
+        inclusive=False,
+    )
     # GST: 5.00 + 1.00 on 120.00; QST: 9.98 on 100.00.
     assert [(s.rate_id, str(s.taxable_amount), str(s.tax)) for s in result.by_rate] == [
         ("gst", "120.00", "6.00"),
         ("qst", "100.00", "9.98"),
     ]
     assert result.tax == D("15.98")
+
+
+@pytest.mark.parametrize("rounding", list(TaxRounding))
+def test_equal_rate_tuples_from_different_lines_still_total_per_rate(
+    rounding: TaxRounding,
+) -> None:
+    # Two lines built separately (distinct tuple objects) plus a product-rate line; GST totals
+    # across all three. Per line: 0.50 + 0.25 + 0.13 (2.50 x 5% = 0.125 -> 0.13) = 0.88.
+    # Per order: 0.50 + 0.25 + 0.125 = 0.875 -> 0.88 as well.
+    result = compute_taxes(
+        [D("10.00"), D("5.00"), D("2.50")],
+        [tuple([GST, QST]), tuple([GST, QST]), (GST,)],
+        currency="USD",
+        inclusive=False,
+        rounding=rounding,
+    )
+    totals = {s.rate_id: (s.taxable_amount, s.tax) for s in result.by_rate}
+    # QST: 0.9975 + 0.49875 = 1.49625; per line 1.00 + 0.50 = 1.50, per order 1.50.
+    assert totals == {"gst": (D("17.50"), D("0.88")), "qst": (D("15.00"), D("1.50"))}
+    assert sum(result.line_tax) == result.tax == D("2.38")

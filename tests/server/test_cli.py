@@ -18,8 +18,14 @@ def run_cli(*args: str, env_url: str | None = None) -> subprocess.CompletedProce
     env = dict(os.environ)
     if env_url is not None:
         env["STORMCOM_DATABASE_URL"] = env_url
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _closed_port() -> int:

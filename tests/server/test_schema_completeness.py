@@ -35,17 +35,34 @@ def test_product_decision_tables_exist() -> None:
 
 def test_store_owned_tables_carry_store_id() -> None:
     # product-decisions §2 names these child tables explicitly.
-    for table in ["variant", "order_item", "payment", "shipment", "refund", "address", "media",
-                  "inventory_adjustment", "pos_session", "cart", "sync_queue", "pos_cash_movement",
-                  "device", "change_log", "push_inbox"]:
+    for table in [
+        "variant",
+        "order_item",
+        "payment",
+        "shipment",
+        "refund",
+        "address",
+        "media",
+        "inventory_adjustment",
+        "pos_session",
+        "cart",
+        "sync_queue",
+        "pos_cash_movement",
+        "device",
+        "change_log",
+        "push_inbox",
+    ]:
         assert "store_id" in Base.metadata.tables[table].c, f"{table} lacks store_id"
 
 
 def test_per_store_uniqueness() -> None:
     def unique_sets(table: str) -> list[set[str]]:
         t = Base.metadata.tables[table]
-        sets = [set(c.name for c in con.columns) for con in t.constraints
-                if con.__class__.__name__ == "UniqueConstraint"]
+        sets = [
+            set(c.name for c in con.columns)
+            for con in t.constraints
+            if con.__class__.__name__ == "UniqueConstraint"
+        ]
         sets += [set(c.name for c in ix.columns) for ix in t.indexes if ix.unique]
         return sets
 
