@@ -51,8 +51,16 @@ def build(mode: TaxRounding, inclusive: bool) -> tuple[Cart, PricingContext]:
     rates = (
         TaxRate("gst", "GST", Decimal("0.05"), "CA", priority=1),
         TaxRate("qst", "QST", Decimal("0.09975"), "CA", state="QC", priority=2),
-        TaxRate("city", "City levy", Decimal("0.01"), "CA", "QC", "Montréal", priority=3,
-                is_compound=True),
+        TaxRate(
+            "city",
+            "City levy",
+            Decimal("0.01"),
+            "CA",
+            "QC",
+            "Montréal",
+            priority=3,
+            is_compound=True,
+        ),
         TaxRate("reduced", "Reduced", Decimal("0.05"), "CA"),
     )
     sale = FlashSale(
@@ -67,14 +75,25 @@ def build(mode: TaxRounding, inclusive: bool) -> tuple[Cart, PricingContext]:
     coupons = (
         EnteredCoupon(
             "SAVE10",
-            Coupon("c-1", "SAVE10", DiscountType.PERCENTAGE, Decimal("10"),
-                   valid_from=NOW - timedelta(days=30), min_order_value=Decimal("50.00")),
+            Coupon(
+                "c-1",
+                "SAVE10",
+                DiscountType.PERCENTAGE,
+                Decimal("10"),
+                valid_from=NOW - timedelta(days=30),
+                min_order_value=Decimal("50.00"),
+            ),
         ),
         EnteredCoupon(
             "CAT5OFF",
-            Coupon("c-2", "CAT5OFF", DiscountType.FIXED_AMOUNT, Decimal("5.00"),
-                   valid_from=NOW - timedelta(days=30),
-                   eligible_categories=frozenset({"cat-2"})),
+            Coupon(
+                "c-2",
+                "CAT5OFF",
+                DiscountType.FIXED_AMOUNT,
+                Decimal("5.00"),
+                valid_from=NOW - timedelta(days=30),
+                eligible_categories=frozenset({"cat-2"}),
+            ),
         ),
     )
     store = StoreSettings("USD", prices_include_tax=inclusive, tax_rounding=mode, max_coupons=3)

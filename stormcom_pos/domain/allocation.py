@@ -30,7 +30,7 @@ def _integer_weights(weights: Sequence[Decimal]) -> list[int]:
         ratios = [weight.as_integer_ratio() for weight in weights]
     except (ValueError, OverflowError) as exc:
         raise AllocationError("allocation weights must be finite numbers") from exc
-    if any(numerator < 0 for numerator, _ in ratios):
+    if ratios and min(weights) < 0:
         raise AllocationError("allocation weights must be >= 0")
     # Reduced Decimal denominators are 2^a * 5^b (1/2, 1/5): the largest need not be a multiple
     # of the others, so take their least common multiple.
@@ -71,4 +71,4 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> tupl
         ranked = sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)
         for index in ranked[:leftover]:
             floors[index] += 1
-    return tuple(unit * units for units in floors)
+    return tuple(map(unit.__mul__, floors))

@@ -155,27 +155,61 @@ class PricedLine:
     """A priced line. ``gross`` is at the sale price; ``net`` = gross - discounts, in the store's
     price convention; ``tax_base`` + ``tax_total`` = ``total``, what the customer pays.
 
-    ``tax_rates`` and ``tax_amounts`` are parallel (one amount per rate charged); ``taxes``
-    pairs them up.
+    ``line`` is the cart line as given. ``tax_rates`` and ``tax_amounts`` are parallel (one
+    amount per rate charged); ``taxes`` pairs them up.
     """
 
-    line_id: str
-    product_id: str
-    variant_id: str | None
-    quantity: Decimal
-    list_unit_price: Decimal
+    line: CartLine
     unit_price: Decimal
     flash_sale_id: str | None
-    flash_sale_saving: Decimal
+    list_amount: Decimal
     gross: Decimal
     discounts: tuple[LineDiscount, ...]
-    discount_total: Decimal
     net: Decimal
     tax_base: Decimal
     tax_rates: tuple[TaxRate, ...]
     tax_amounts: tuple[Decimal, ...]
     tax_total: Decimal
-    total: Decimal
+
+    @property
+    def line_id(self) -> str:
+        """The cart line's id."""
+        return self.line.line_id
+
+    @property
+    def product_id(self) -> str:
+        """The product sold."""
+        return self.line.product_id
+
+    @property
+    def variant_id(self) -> str | None:
+        """The variant sold, if any."""
+        return self.line.variant_id
+
+    @property
+    def quantity(self) -> Decimal:
+        """Units, or weight for a weighed item."""
+        return self.line.quantity
+
+    @property
+    def list_unit_price(self) -> Decimal:
+        """The unit price before any flash sale."""
+        return self.line.unit_price
+
+    @property
+    def flash_sale_saving(self) -> Decimal:
+        """round(list price x quantity) - gross."""
+        return self.list_amount - self.gross
+
+    @property
+    def discount_total(self) -> Decimal:
+        """All discounts on the line: gross - net."""
+        return self.gross - self.net
+
+    @property
+    def total(self) -> Decimal:
+        """What the customer pays for the line: tax_base + tax_total."""
+        return self.tax_base + self.tax_total
 
     @property
     def taxes(self) -> tuple[RateAmount, ...]:

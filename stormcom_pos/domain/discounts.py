@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from stormcom_pos.domain.allocation import allocate
-from stormcom_pos.domain.enums import DiscountType
+from stormcom_pos.domain.enums import DiscountType, FlashSaleStatus
 from stormcom_pos.domain.errors import DomainError
 from stormcom_pos.domain.money import round_money
 
@@ -44,13 +44,6 @@ _HUNDRED = Decimal(100)
 
 class InvalidDiscount(DomainError):  # noqa: N818 - the package names errors without a suffix
     code = "invalid_discount"
-
-
-class FlashSaleStatus(StrEnum):
-    SCHEDULED = "SCHEDULED"
-    ACTIVE = "ACTIVE"
-    ENDED = "ENDED"
-    CANCELED = "CANCELED"
 
 
 class DiscountSource(StrEnum):
@@ -139,7 +132,10 @@ def best_flash_sale(
     now: datetime,
     currency: str,
 ) -> tuple[FlashSale | None, Decimal]:
-    """The live sale that gives this product its lowest price (ties: the earlier sale)."""
+    """The live sale that gives this product its lowest price (ties: the earlier sale).
+
+    A sale that would not lower the price (0% off) does not put the line on sale.
+    """
     best: FlashSale | None = None
     best_price = unit_price
     for sale in sales:
@@ -148,7 +144,7 @@ def best_flash_sale(
         if not flash_sale_live(sale, now):
             continue
         price = sale_unit_price(sale, unit_price, currency)
-        if best is None or price < best_price:
+        if price < best_price:
             best, best_price = sale, price
     return best, best_price
 

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 __all__ = [
     "BillingCycle",
+    "FlashSaleStatus",
+    "TaxExemptionStatus",
     "CashMovementType",
     "DiscountType",
     "FulfillmentStatus",
@@ -178,3 +180,22 @@ class BillingCycle(StrEnum):
 
     MONTHLY = "MONTHLY"
     YEARLY = "YEARLY"
+
+
+class FlashSaleStatus(StrEnum):
+    """Lifecycle of a flash sale (FlashSale.status)."""
+
+    SCHEDULED = "SCHEDULED"
+    ACTIVE = "ACTIVE"
+    ENDED = "ENDED"
+    CANCELED = "CANCELED"
+
+
+class TaxExemptionStatus(StrEnum):
+    """Review state of a customer's tax-exemption certificate (TaxExemption.status)."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"

@@ -13,7 +13,9 @@ The order of work (product decisions §3a):
 5. Tax per line (and on shipping, as one more line), per-line or per-order rounding.
 
 Every amount on a line is rounded, and order figures are sums of line figures, so receipts,
-reports and refunds add up to the cent.
+reports and refunds add up to the cent. Amounts are in the store's price convention: when prices
+include tax, coupon minimums and fixed amounts apply to tax-inclusive amounts, and the shipping
+charge is taken as tax-inclusive too.
 """
 
 from __future__ import annotations
@@ -213,23 +215,17 @@ def price_cart(cart: Cart, context: PricingContext) -> PricedCart:
     taxed_at, tax_amounts = taxed.rates, taxed.amounts
     priced = [
         PricedLine(
-            line.line_id,
-            line.product_id,
-            line.variant_id,
-            line.quantity,
-            line.unit_price,
+            line,
             units[i],
             sale_ids[i],
-            list_amounts[i] - gross[i],
+            list_amounts[i],
             gross[i],
             tuple(discounts[i]),
-            gross[i] - current[i],
             current[i],
             bases[i],
             taxed_at[i],
             tax_amounts[i],
             line_tax[i],
-            bases[i] + line_tax[i],
         )
         for i, line in enumerate(lines)
     ]

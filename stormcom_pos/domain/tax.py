@@ -31,6 +31,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from stormcom_pos.domain.allocation import allocate
+from stormcom_pos.domain.enums import TaxExemptionStatus
 from stormcom_pos.domain.errors import DomainError
 from stormcom_pos.domain.money import round_money
 
@@ -64,14 +65,6 @@ class InvalidTaxRate(DomainError):  # noqa: N818 - the package names errors with
 class TaxRounding(StrEnum):
     PER_LINE = "per_line"
     PER_ORDER = "per_order"
-
-
-class TaxExemptionStatus(StrEnum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    EXPIRED = "EXPIRED"
-    REVOKED = "REVOKED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,3 +353,7 @@ def test_application_order() -> None:
         "B1G1",  # then BUY_X_GET_Y
         "FREESHIP",  # free shipping last
     ]
+
+
+def test_a_sale_that_does_not_lower_the_price_is_ignored() -> None:
+    assert best_flash_sale("p1", D("10.00"), [sale(PCT, "0")], NOW, "USD") == (None, D("10.00"))

@@ -34,6 +34,8 @@ EXPECTED = {
     "PosSessionStatus": "OPEN CLOSED",
     "SubscriptionStatus": "TRIAL ACTIVE PAST_DUE CANCELED EXPIRED",
     "BillingCycle": "MONTHLY YEARLY",
+    "FlashSaleStatus": "SCHEDULED ACTIVE ENDED CANCELED",
+    "TaxExemptionStatus": "PENDING APPROVED REJECTED EXPIRED REVOKED",
 }
 
 

@@ -184,6 +184,29 @@ def test_fixed_coupon_never_exceeds_the_order() -> None:
     assert priced.total == D("0.00")
 
 
+def test_manual_line_discounts_come_before_coupon_minimums() -> None:
+    # 100.00 less a 20% manual discount = 80.00, below the coupon's 85.00 minimum.
+    staff = ManualDiscount(ManualDiscountKind.PERCENT, D("20"), "Staff", "mgr-1")
+    priced = price(
+        [line("a", "100.00", manual_discount=staff)],
+        coupons=(coupon("F10", FIX, "10.00", min_order_value=D("85.00")),),
+    )
+    assert rejected(priced) == [("F10", RejectionCode.MINIMUM_NOT_MET)]
+
+
+def test_with_stacking_off_the_first_coupon_holds_the_slot_even_if_its_minimum_fails() -> None:
+    # FIX10 is admitted (first entered), so P10 is refused; FIX10 then misses its minimum.
+    priced = price(
+        [line("a", "100.00")],
+        coupons=(coupon("FIX10", FIX, "10.00", min_order_value=D("200.00")), coupon("P10")),
+    )
+    assert applied(priced) == []
+    assert rejected(priced) == [
+        ("FIX10", RejectionCode.MINIMUM_NOT_MET),
+        ("P10", RejectionCode.ONE_PER_ORDER),
+    ]
+
+
 # --- flash sales ----------------------------------------------------------------------------
 
 
