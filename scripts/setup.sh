@@ -11,6 +11,8 @@ qt_libs=(libgl1 libegl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 li
          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
          libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0)
 want=("${qt_libs[@]}")
+# USB receipt printers go through pyusb, which loads libusb at run time.
+want+=(libusb-1.0-0)
 [ "$mode" = test ] && want+=(postgresql)
 python3 -m venv --help >/dev/null 2>&1 || want+=(python3-venv)
 

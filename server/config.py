@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -30,6 +31,26 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+
+    # Identity (product-decisions §3, §4). bcrypt stays 12 in production; tests lower it.
+    bcrypt_cost: int = Field(default=12, ge=4, le=16)
+    session_idle_days: int = 7
+    session_absolute_days: int = 30
+    lockout_threshold: int = 5
+    lockout_window_minutes: int = 15
+    lockout_minutes: int = 15
+    login_ip_limit: int = 20  # attempts per IP ...
+    login_ip_period_seconds: int = 300  # ... per 5 minutes
+
+    # Rate limits: per user from the store's plan; unauthenticated requests per IP.
+    rate_limit_enabled: bool = True
+    rate_limit_store: Literal["memory", "database"] = "memory"
+    anonymous_rate_limit: int = 60  # per minute per IP
+    # Take the client IP from X-Forwarded-For (only behind a proxy you control).
+    trust_forwarded_for: bool = False
+
+    # Refuse (500) any request that writes data without an audit-log row.
+    audit_enforce: bool = True
 
 
 def parse_database_url(raw: str) -> URL:

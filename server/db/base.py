@@ -87,6 +87,8 @@ class Money(TypeDecorator[Decimal]):
 class Rate(Money):
     """A tax rate or percentage as an exact fraction: NUMERIC(7, 6) (product-decisions §2)."""
 
+    cache_ok = True  # SQLAlchemy reads this from each class's own __dict__
+
     def __init__(self, precision: int = 7, scale: int = 6) -> None:
         super().__init__(precision, scale)
 

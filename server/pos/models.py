@@ -157,3 +157,19 @@ class PosCashMovement(StoreOwnedMixin, Entity):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)  # the till's clock
 
     pos_session: Mapped[PosSession] = relationship(back_populates="cash_movements")
+
+
+class DeviceToken(StoreOwnedMixin, Entity):
+    """A short-lived opaque access token of a paired terminal (new; issue 4 §9).
+
+    A terminal trades its long-lived credential for one of these (15 minutes by default) and
+    sends it as ``Authorization: Bearer std_...``. Only the SHA-256 is stored; revoking the
+    device deletes its tokens, so they stop working at once. Expired rows are purged whenever
+    the device asks for a new token.
+    """
+
+    __table_args__ = (Index("ix_device_token_device_id_expires_at", "device_id", "expires_at"),)
+
+    device_id: Mapped[str] = mapped_column(String(ID_LENGTH), fk("device", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]

@@ -87,8 +87,8 @@ class OrderSubmit(_Payload):
 class RefundLine(_Payload):
     order_item_id: str
     quantity: Decimal = Field(gt=0)
-    amount: Decimal
-    tax: Decimal
+    amount: Decimal  # net refunded from the line, tax excluded (refunds.LineRefund.net)
+    tax: Decimal  # tax refunded from the line
     restock: bool = True
 
 
@@ -101,8 +101,8 @@ class RefundSubmit(_Payload):
     reason: RefundReason
     note: str | None = None
     lines: list[RefundLine] = Field(default_factory=list)  # empty: a refund by amount
-    amount: Decimal
-    tax: Decimal
+    amount: Decimal  # handed back in total, tax included (sum of line amount + tax)
+    tax: Decimal  # the tax part of amount
     tender: PaymentMethod
 
 

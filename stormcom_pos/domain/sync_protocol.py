@@ -32,6 +32,8 @@ PROTOCOL_VERSION = 1
 MAX_PUSH_OPS = 100
 DEFAULT_PULL_LIMIT = 500
 MAX_PULL_LIMIT = 2000
+DEFAULT_SNAPSHOT_LIMIT = 1000
+MAX_SNAPSHOT_LIMIT = 5000
 
 
 class BadCursor(DomainError):
@@ -88,6 +90,8 @@ class OpResult(_Wire):
     error: str | None = None
     anomalies: list[str] = Field(default_factory=list)
     result: dict[str, Any] = Field(default_factory=dict)
+    # For a duplicate: what the op's first arrival did (applied, quarantined or rejected).
+    original_status: OpStatus | None = None
 
 
 class PushResponse(_Wire):
@@ -96,6 +100,9 @@ class PushResponse(_Wire):
     expected_device_seq: int | None = None  # set when the batch stopped at a gap
     server_time: datetime
     server_epoch: str
+    # The store's change seq once this batch's effects are sequenced: a pull that reaches it
+    # has seen them (the till's "write checkpoint", sync-anchors §1.1).
+    write_checkpoint: int | None = None
 
 
 # ---- pull and snapshot ----------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Rate limiting: a sliding-window limiter over a pluggable counter store."""
