@@ -5,6 +5,9 @@
   in now.
 - ``cash.move`` records a PAY_IN, PAY_OUT or DROP with the till's id. After the close it is
   flagged ``late_after_close`` and the session's expected cash and variance are recomputed.
+- ``drawer.no_sale`` records that the drawer was opened without a sale: the push service's
+  audit row (action ``pos.drawer.no_sale``) is the record, with who, who approved and why;
+  after the close it is flagged ``late_after_close`` like any drawer op.
 - ``drawer.close`` recomputes expected cash from the facts the server holds, with the shared
   rule (``stormcom_pos.domain.cash``: float + cash sales - cash refunds + pay-ins - pay-outs -
   drops), checks the count by denomination, and stores the till's counted total. A till
@@ -22,7 +25,7 @@ from server.pos.models import PosCashMovement, PosSession
 from stormcom_pos.domain import cash
 from stormcom_pos.domain.enums import PosSessionStatus
 from stormcom_pos.domain.money import ZERO
-from stormcom_pos.domain.sync_payloads import CashMove, DrawerClose, DrawerOpen
+from stormcom_pos.domain.sync_payloads import CashMove, DrawerClose, DrawerNoSale, DrawerOpen
 
 
 def open_(ctx: common.OpContext, data: DrawerOpen) -> common.Outcome:
@@ -69,6 +72,18 @@ def move(ctx: common.OpContext, data: CashMove) -> common.Outcome:
         common.recompute_closed(ctx, drawer)
     return common.Outcome("pos_cash_movement", data.movement_id,
                           {"movement_id": data.movement_id})
+
+
+def no_sale(ctx: common.OpContext, data: DrawerNoSale) -> common.Outcome:
+    common.required_staff(ctx, data.user_id, "pos_session", data.pos_session_id)
+    approver = common.staff(ctx, data.approved_by, "pos_session", data.pos_session_id)
+    drawer = common.drawer(ctx, data.pos_session_id, data.user_id, "pos_session",
+                           data.pos_session_id)
+    common.flag_if_closed(ctx, drawer, "pos_session", drawer.id)
+    return common.Outcome("pos_session", drawer.id, {
+        "event_id": data.event_id, "pos_session_id": drawer.id, "user_id": data.user_id,
+        "approved_by": approver, "reason": data.reason,
+        "opened_at": data.opened_at.isoformat()})
 
 
 def close(ctx: common.OpContext, data: DrawerClose) -> common.Outcome:

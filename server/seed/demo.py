@@ -317,6 +317,15 @@ def _seed_synthetic(
 
 def _seed_settings(session: Session, store: Store) -> None:
     now = utcnow()
+    # Where the store sells over the counter: the till taxes its sales at this address.
+    store.address = "1 Market Street, San Francisco, CA 94105"
+    store.settings = {
+        **(store.settings or {}),
+        "tax_address": {"country": "US", "state": "CA", "city": "San Francisco",
+                        "postal_code": "94105"},
+        "cash_rounding_increment": None,
+        "cash_difference_tolerance": "5.00",
+    }
     session.add_all(
         [
             TaxRate(

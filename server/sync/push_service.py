@@ -83,6 +83,7 @@ HANDLERS: dict[proto.OpKind, Handler] = {
     proto.OpKind.DRAWER_OPEN: ingest_drawer.open_,
     proto.OpKind.CASH_MOVE: ingest_drawer.move,
     proto.OpKind.DRAWER_CLOSE: ingest_drawer.close,
+    proto.OpKind.DRAWER_NO_SALE: ingest_drawer.no_sale,
     proto.OpKind.STOCK_ADJUST: ingest_stock.adjust,
     proto.OpKind.STOCK_COUNT: ingest_stock.count,
     proto.OpKind.CUSTOMER_CREATE: ingest_customers.create,

@@ -135,6 +135,17 @@ class DrawerClose(_Payload):
     closed_at: datetime
 
 
+class DrawerNoSale(_Payload):
+    """The drawer opened without a sale: permission-gated at the till, audited on the server."""
+
+    event_id: str
+    pos_session_id: str
+    user_id: str
+    approved_by: str | None = None
+    reason: str = Field(min_length=1, max_length=500)
+    opened_at: datetime
+
+
 class StockAdjust(_Payload):
     movement_id: str
     variant_id: str
@@ -164,6 +175,7 @@ PAYLOADS: dict[OpKind, type[BaseModel]] = {
     OpKind.DRAWER_OPEN: DrawerOpen,
     OpKind.CASH_MOVE: CashMove,
     OpKind.DRAWER_CLOSE: DrawerClose,
+    OpKind.DRAWER_NO_SALE: DrawerNoSale,
     OpKind.STOCK_ADJUST: StockAdjust,
     OpKind.STOCK_COUNT: StockCount,
     OpKind.CUSTOMER_CREATE: CustomerCreate,

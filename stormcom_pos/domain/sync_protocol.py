@@ -46,6 +46,7 @@ class OpKind(StrEnum):
     DRAWER_OPEN = "drawer.open"
     CASH_MOVE = "cash.move"
     DRAWER_CLOSE = "drawer.close"
+    DRAWER_NO_SALE = "drawer.no_sale"
     STOCK_ADJUST = "stock.adjust"
     STOCK_COUNT = "stock.count"
     CUSTOMER_CREATE = "customer.create"

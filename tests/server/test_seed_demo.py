@@ -117,6 +117,9 @@ def test_seed_demo_creates_a_realistic_store(engine) -> None:  # type: ignore[no
             == 1
         )
         assert s.scalar(select(Coupon.code).where(Coupon.store_id == store.id)) == "WELCOME10"
+        # The till taxes counter sales at the store's own address: all three CA rates match it.
+        assert store.settings["tax_address"] == {"country": "US", "state": "CA",
+                                                 "city": "San Francisco", "postal_code": "94105"}
         device = s.scalar(select(Device).where(Device.store_id == store.id))
         assert device is not None and device.credential_hash is None
         assert device.pairing_code_hash == hash_token(report.pairing_code.replace("-", ""))

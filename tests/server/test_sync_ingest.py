@@ -251,3 +251,28 @@ def test_customers_created_at_the_till_keep_their_id_and_duplicates_are_flagged(
         assert second is not None and second.email is None
         ada = db.get(Customer, catalog_a.customer_id)
         assert ada is not None and ada.total_orders == 1 and ada.total_spent == Decimal("11.37")
+
+
+def test_a_no_sale_is_audited_with_who_approved_and_why(
+    client: TestClient, app: FastAPI, clock: FakeClock, terminal_a: Terminal,
+) -> None:
+    from server.audit.models import AuditLog
+
+    sid, opened = drawer_open(terminal_a, clock.now, float_="50.00")
+    users = terminal_a.tenant.users
+    no_sale = op(terminal_a, "drawer.no_sale", {
+        "event_id": new_id(), "pos_session_id": sid, "user_id": users["cashier"],
+        "approved_by": users["manager"], "reason": "customer needed change",
+        "opened_at": clock.now.isoformat()}, at=clock.now)
+    body = push(client, terminal_a, [opened, no_sale])
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"]
+    with db_session(app) as db:
+        row = db.scalar(select(AuditLog).where(AuditLog.action == "pos.drawer.no_sale"))
+        assert row is not None and row.entity_id == sid
+        assert row.after_snapshot["result"]["approved_by"] == users["manager"]
+        assert row.after_snapshot["result"]["reason"] == "customer needed change"
+    # A missing reason is malformed input, not an anomaly.
+    bad = op(terminal_a, "drawer.no_sale", {
+        "event_id": new_id(), "pos_session_id": sid, "user_id": users["cashier"],
+        "reason": "", "opened_at": clock.now.isoformat()}, at=clock.now)
+    assert push(client, terminal_a, [bad])["results"][0]["status"] in ("rejected", "quarantined")
