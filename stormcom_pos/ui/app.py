@@ -1,25 +1,52 @@
-"""The Qt entry point. The sell screen arrives with the POS issue; until then this says so."""
+"""``stormcom-pos``: open the till's context (local database, sync, printer) and its window."""
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from platformdirs import user_data_dir
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="stormcom-pos", description="The StormCom till.")
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(user_data_dir("stormcom-pos", "StormCom")),
+                        help="where the till keeps its database, PDFs and settings")
+    return parser.parse_args(argv[1:])
 
 
 def run(argv: list[str]) -> int:
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") \
-            and not os.environ.get("QT_QPA_PLATFORM"):
+    args = parse_args(argv)
+    if not _has_display():
         print("stormcom-pos: no display; the POS app needs a desktop session.")  # noqa: T201
         return 1
-    app = QApplication(argv)
-    label = QLabel(
-        "StormCom POS\n\nThe till (sell, tender, receipts, till close) is not built yet.\n"
-        "The server and the demo store are running; see README.md."
-    )
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWindowTitle("StormCom POS")
-    label.resize(520, 240)
-    label.show()
-    return app.exec()
+    from PySide6.QtWidgets import QApplication
+
+    from stormcom_pos.services.context import PosContext
+    from stormcom_pos.services.errors import ServiceError
+    from stormcom_pos.ui.main_window import MainWindow
+
+    app = QApplication(argv[:1])
+    app.setApplicationName("StormCom POS")
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        ctx = PosContext.open(args.data_dir)
+    except ServiceError as exc:  # e.g. the till is already running
+        print(f"stormcom-pos: {exc}")  # noqa: T201
+        return 2
+    try:
+        window = MainWindow(ctx)
+        window.start()
+        window.showMaximized()
+        return app.exec()
+    finally:
+        ctx.close()
