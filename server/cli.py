@@ -92,6 +92,22 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
         print(f"created user {user.email} ({user.id})")
 
 
+def cmd_pair_terminal(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
+    from server.seed.operators import create_pairing_code
+    from server.stores.models import Store
+
+    with _session(settings) as session:
+        store = session.scalar(select(Store).where(Store.slug == args.store,
+                                                   Store.deleted_at.is_(None)))
+        if store is None:
+            raise CommandError(f"no store with the slug {args.store!r}")
+        _, code = create_pairing_code(session, store=store, name=args.name)
+        session.commit()
+        print(code if args.quiet else f"pairing code for {args.name!r} in {store.slug}: {code}")
+
+
 def _session(settings: Settings):  # type: ignore[no-untyped-def]
     from server.db.engine import make_session_factory
 
@@ -143,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--password", help="prompted for when omitted")
     p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("pair-terminal", help="print a single-use pairing code for a new till")
+    p.add_argument("--store", required=True, help="the store's slug")
+    p.add_argument("--name", default="Till", help="the till's name (default: Till)")
+    p.add_argument("--quiet", action="store_true", help="print the code only")
+    p.set_defaults(func=cmd_pair_terminal)
     return parser
 
 

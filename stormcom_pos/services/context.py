@@ -29,6 +29,7 @@ from stormcom_pos.services.status import StatusService
 from stormcom_pos.services.sync_link import SyncLink
 from stormcom_pos.sync.credentials import (
     CredentialStore,
+    EncryptedFileCredentialStore,
     KeyringCredentialStore,
     MemoryCredentialStore,
 )
@@ -81,6 +82,8 @@ class PosContext:
                                   clock=clock or utc_now)
             store = credential_store or KeyringCredentialStore(account=str(db_path))
             printing = Printing(runtime, printer or ReceiptPrinter(runtime.config.printer))
+            printing.factory_default = (printer is None
+                                        and runtime.config.printer.connection == "dummy")
             holder: list[PosContext] = []
             link = SyncLink(runtime, store, transport=transport, start_sync=start_sync,
                             on_status=lambda status: holder[0]._on_sync(status))
@@ -101,6 +104,11 @@ class PosContext:
         return cls.open(data_dir, transport=transport, printer=printer, clock=clock,
                         credential_store=credential_store or MemoryCredentialStore(),
                         start_sync=False)
+
+    @property
+    def currency(self) -> str:
+        """The store's currency (ISO 4217) once its row is in the cache; USD before that."""
+        return self.runtime.rules().currency or "USD"
 
     def _connect(self) -> None:
         try:
@@ -144,3 +152,15 @@ class PosContext:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def credential_store_for(data_dir: Path, *, credential_file: Path | None = None,
+                         passphrase: str | None = None) -> CredentialStore:
+    """Where this till keeps its device credential: the OS keyring, or, only when the operator
+    names a file, that file encrypted with ``passphrase`` (never plaintext)."""
+    if credential_file is None:
+        return KeyringCredentialStore(account=str(Path(data_dir) / DB_NAME))
+    if not passphrase:
+        raise ServiceError("An encrypted credential file needs its passphrase in "
+                           "STORMCOM_POS_CREDENTIAL_PASSPHRASE.")
+    return EncryptedFileCredentialStore(Path(credential_file), passphrase)

@@ -42,6 +42,9 @@ class Printing:
         self.printer_message: str | None = None if printer else "No printer configured"
         self._printer = printer
         self._worker = PrintWorker(printer, self._on_failed) if printer else None
+        # True while the till prints to the factory default (python-escpos's Dummy, i.e.
+        # nowhere) because nobody has set a printer up yet.
+        self.factory_default = False
 
     @property
     def printer(self) -> ReceiptPrinter | None:
@@ -52,6 +55,7 @@ class Printing:
         old = self._worker
         self._printer = printer
         self._worker = PrintWorker(printer, self._on_failed) if printer else None
+        self.factory_default = False
         self.printer_ok, self.printer_message = None, None if printer else "No printer configured"
         if old is not None:
             old.close(timeout=1.0)

@@ -17,6 +17,7 @@ from stormcom_pos.services.printing import Printing
 from stormcom_pos.services.runtime import TillRuntime
 
 log = logging.getLogger(__name__)
+NO_PRINTER = "no receipt printer set up (Shift+F5)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +48,16 @@ class StatusService:
             reprints = len(list(ledger_repo.print_queue(conn)))
             counts = outbox.counts(conn)
         sync = engine.status() if engine is not None else None
+        # The factory default prints nowhere: say so rather than "Printer OK".
+        no_printer = self._printing.factory_default
         return TillStatus(
             online=sync.online if sync else None,
             pending=counts.pending,
             quarantined=counts.quarantined,
             last_success_at=sync.last_success_at if sync else None,
             last_error=sync.last_error if sync else "Not paired with a server",
-            printer_ok=self._printing.printer_ok,
-            printer_message=self._printing.printer_message,
+            printer_ok=None if no_printer else self._printing.printer_ok,
+            printer_message=NO_PRINTER if no_printer else self._printing.printer_message,
             reprint_count=reprints,
             rejected=counts.rejected,
             selling_ready=sync.selling_ready if sync else False,

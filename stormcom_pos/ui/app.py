@@ -21,6 +21,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path,
                         default=Path(user_data_dir("stormcom-pos", "StormCom")),
                         help="where the till keeps its database, PDFs and settings")
+    parser.add_argument("--server-url", default=os.environ.get("STORMCOM_POS_SERVER_URL", ""),
+                        help="prefill the setup form's server address")
+    parser.add_argument("--pairing-code", default=os.environ.get("STORMCOM_POS_PAIRING_CODE", ""),
+                        help="prefill the setup form's pairing code")
+    parser.add_argument("--credential-file", type=Path,
+                        default=os.environ.get("STORMCOM_POS_CREDENTIAL_FILE") or None,
+                        help="keep the device credential in this encrypted file instead of the "
+                             "OS keyring (passphrase from STORMCOM_POS_CREDENTIAL_PASSPHRASE)")
     return parser.parse_args(argv[1:])
 
 
@@ -31,7 +39,7 @@ def run(argv: list[str]) -> int:
         return 1
     from PySide6.QtWidgets import QApplication
 
-    from stormcom_pos.services.context import PosContext
+    from stormcom_pos.services.context import PosContext, credential_store_for
     from stormcom_pos.services.errors import ServiceError
     from stormcom_pos.ui.main_window import MainWindow
 
@@ -39,12 +47,16 @@ def run(argv: list[str]) -> int:
     app.setApplicationName("StormCom POS")
     args.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        ctx = PosContext.open(args.data_dir)
+        store = credential_store_for(
+            args.data_dir, credential_file=args.credential_file,
+            passphrase=os.environ.get("STORMCOM_POS_CREDENTIAL_PASSPHRASE"))
+        ctx = PosContext.open(args.data_dir, credential_store=store)
     except ServiceError as exc:  # e.g. the till is already running
         print(f"stormcom-pos: {exc}")  # noqa: T201
         return 2
     try:
         window = MainWindow(ctx)
+        window.setup_page.prefill(args.server_url, args.pairing_code)
         window.start()
         window.showMaximized()
         return app.exec()

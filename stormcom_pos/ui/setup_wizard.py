@@ -127,6 +127,13 @@ class SetupPage(QWidget):
         layout.addStretch(1)
         return page
 
+    def prefill(self, server_url: str, pairing_code: str) -> None:
+        """Fill in what the operator passed on the command line (the demo passes both)."""
+        if server_url:
+            self.server_url.setText(server_url)
+        if pairing_code:
+            self.pairing_code.setText(pairing_code)
+
     def enrol(self) -> None:
         url, code = self.server_url.text().strip(), self.pairing_code.text().strip()
         if not url or not code:

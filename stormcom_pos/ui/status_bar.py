@@ -72,7 +72,8 @@ class TillStatusBar(QStatusBar):
             self.sync_label.setToolTip(snap.last_error)
         self._set(self.sync_label, sync_text, sync_tone)
         if snap.printer_ok is None:
-            printer, printer_tone = "Printer: not used yet", "warn"
+            printer = f"Printer: {snap.printer_message or 'not used yet'}"
+            printer_tone = "warn"
         elif snap.printer_ok:
             printer, printer_tone = "Printer OK", "ok"
         else:

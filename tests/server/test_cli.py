@@ -58,3 +58,29 @@ def test_migrate_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "database at revision" in result.stdout
     assert db.exists()
+
+
+def test_pair_terminal_prints_a_code_that_enrols_once(tmp_path: Path) -> None:
+    from server.db.engine import make_engine, make_session_factory
+    from server.pos import devices_service
+    from server.pos.models import Device
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert run_cli("migrate", env_url=url).returncode == 0
+    assert run_cli("create-store", "--name", "Corner", "--slug", "corner", "--email",
+                   "o@corner.test", "--plan", "BASIC", env_url=url).returncode == 0
+    missing = run_cli("pair-terminal", "--store", "nope", env_url=url)
+    assert missing.returncode == 2 and "no store with the slug 'nope'" in missing.stderr
+    result = run_cli("pair-terminal", "--store", "corner", "--name", "Front till", "--quiet",
+                     env_url=url)
+    assert result.returncode == 0, result.stderr
+    code = result.stdout.strip()
+    engine = make_engine(url)
+    with make_session_factory(engine)() as db:
+        from datetime import UTC, datetime
+
+        enrolled = devices_service.enrol(db, code=code, now=datetime.now(UTC))
+        db.commit()
+        device = db.get(Device, enrolled.device.id)
+        assert device is not None and device.name == "Front till" and enrolled.credential
+    engine.dispose()

@@ -65,3 +65,15 @@ def test_test_print_raises_the_printers_error(till: PosContext, printers: Printe
 def test_a_second_instance_on_the_same_till_is_refused(till: PosContext) -> None:
     with pytest.raises(ServiceError, match="already running"):
         PosContext.for_tests(till.runtime.data_dir)
+
+
+def test_a_till_without_a_printer_says_so_until_one_is_set_up(tmp_path: Path) -> None:
+    fresh = PosContext.for_tests(tmp_path / "fresh")
+    try:
+        status = fresh.status.snapshot()
+        assert status.printer_ok is None and "no receipt printer" in (status.printer_message or "")
+        fresh.settings.save_printer(PrinterConfig(connection="network", host="192.0.2.10",
+                                                  timeout_s=0.5))
+        assert "no receipt printer" not in (fresh.status.snapshot().printer_message or "")
+    finally:
+        fresh.close()
