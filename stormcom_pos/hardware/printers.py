@@ -11,22 +11,23 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from escpos.escpos import Escpos
-from escpos.printer import Dummy, File, Network, Serial, Usb
-
-from stormcom_pos.hardware.escpos_receipt import (
-    kick_drawer,
-    render_receipt,
-    render_report,
-    render_test_page,
-)
 from stormcom_pos.hardware.printer_config import PrinterConfig
 from stormcom_pos.hardware.receipt import Receipt, ReportPrint
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
 
 # Status bytes of DLE EOT 1 (printer) and DLE EOT 4 (paper roll sensor), Epson's layout.
 _OFFLINE_BIT = 0x08
 _PAPER_OUT_BITS = 0x60
+
+
+def _render():  # type: ignore[no-untyped-def]
+    from stormcom_pos.hardware import escpos_receipt
+
+    return escpos_receipt
 
 
 class PrinterError(Exception):
@@ -35,6 +36,10 @@ class PrinterError(Exception):
 
 def open_printer(config: PrinterConfig) -> Escpos:
     """A python-escpos printer for the configuration; it connects on first use."""
+    # python-escpos and its transports load on the first job (on the print worker's thread),
+    # not at start-up: they are a sixth of the till's cold start.
+    from escpos.printer import Dummy, File, Network, Serial, Usb
+
     profile = config.profile
     match config.connection:
         case "network":
@@ -90,20 +95,20 @@ class ReceiptPrinter:
     def print_receipt(self, receipt: Receipt) -> None:
         """Print a sale or refund receipt."""
         what = f"printing receipt {receipt.receipt_number}"
-        self._run(what, lambda p: render_receipt(p, receipt, self.config))
+        self._run(what, lambda p: _render().render_receipt(p, receipt, self.config))
 
     def print_report(self, report: ReportPrint) -> None:
         """Print an X or Z report."""
         what = f"printing the {report.report.kind.value} report"
-        self._run(what, lambda p: render_report(p, report, self.config))
+        self._run(what, lambda p: _render().render_report(p, report, self.config))
 
     def open_drawer(self) -> None:
         """Kick the cash drawer connected to the printer."""
-        self._run("opening the cash drawer", lambda p: kick_drawer(p, self.config))
+        self._run("opening the cash drawer", lambda p: _render().kick_drawer(p, self.config))
 
     def test_print(self) -> None:
         """Print the test page of the settings screen."""
-        self._run("printing the test page", lambda p: render_test_page(p, self.config))
+        self._run("printing the test page", lambda p: _render().render_test_page(p, self.config))
 
     def _run(self, what: str, job: Callable[[Escpos], None]) -> None:
         with self._lock:

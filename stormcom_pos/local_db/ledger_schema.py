@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from stormcom_pos.local_db.codec import utcnow
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "ledger_migrations"
 VERSION_TABLE = "ledger_version"
+# The newest ledger revision, so that opening an up-to-date till does not load Alembic (a fifth
+# of the cold start). A test checks it against the migration scripts.
+LEDGER_HEAD = "0002_till_queues"
 
 log = logging.getLogger(__name__)
 
 
 def alembic_config(connection: Connection) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
@@ -33,14 +38,21 @@ def alembic_config(connection: Connection) -> Config:
 
 
 def head_revision() -> str:
+    """The head of the migration scripts (loads Alembic)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(connection: Connection) -> str | None:
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-    return context.get_current_revision()
+    exists = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)).first()
+    if exists is None:
+        return None
+    row = connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").first()
+    return str(row[0]) if row else None
 
 
 def _has_tables(connection: Connection) -> bool:
@@ -68,9 +80,10 @@ def upgrade(engine: Engine, path: Path, revision: str = "head") -> Path | None:
         current = current_revision(probe)
         had_tables = _has_tables(probe)
         probe.rollback()
-    target = head_revision() if revision == "head" else revision
-    if current == target:
+    if current == (LEDGER_HEAD if revision == "head" else revision):
         return None
+    from alembic import command
+
     made = backup(engine, path) if had_tables else None
     with engine.connect() as connection:
         connection = connection.execution_options(stormcom_begin="IMMEDIATE")
@@ -81,6 +94,8 @@ def upgrade(engine: Engine, path: Path, revision: str = "head") -> Path | None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Step the ledger back (tests and rollbacks of a bad release)."""
+    from alembic import command
+
     with engine.connect() as connection:
         connection = connection.execution_options(stormcom_begin="IMMEDIATE")
         command.downgrade(alembic_config(connection), revision)

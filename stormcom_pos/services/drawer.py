@@ -22,7 +22,6 @@ from stormcom_pos.domain.errors import DomainError
 from stormcom_pos.domain.money import ZERO, round_money
 from stormcom_pos.domain.sync_payloads import CashMove, DrawerClose, DrawerNoSale, DrawerOpen
 from stormcom_pos.domain.sync_protocol import OpKind
-from stormcom_pos.hardware.pdf import report_pdf
 from stormcom_pos.local_db import ledger_repo, outbox
 from stormcom_pos.services import permissions
 from stormcom_pos.services.auth import Approval, AuthService
@@ -213,6 +212,8 @@ class DrawerService:
         folder = self._runtime.data_dir / "reports"
         folder.mkdir(parents=True, exist_ok=True)
         pdf_path = folder / f"Z-{z_number:06d}-{now:%Y%m%d-%H%M}.pdf"
+        from stormcom_pos.hardware.pdf import report_pdf  # reportlab: loaded on first use
+
         pdf_path.write_bytes(report_pdf(rp))
         outcome = self._printing.submit(
             "report", rp, {"kind": "Z", "pos_session_id": drawer.pos_session_id,

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stormcom_pos.hardware.pdf import receipt_pdf
 from stormcom_pos.hardware.receipt import Receipt
 from stormcom_pos.local_db import ledger_repo
 from stormcom_pos.services.auth import AuthService
@@ -78,6 +77,8 @@ class ReceiptService:
         self._print(self._receipt(receipt_number, "COPY"))
 
     def pdf(self, receipt_number: str) -> bytes:
+        from stormcom_pos.hardware.pdf import receipt_pdf  # reportlab: loaded on first use
+
         return receipt_pdf(self._receipt(receipt_number, None))
 
     def _entries(self) -> list[Any]:

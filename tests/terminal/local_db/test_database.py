@@ -165,3 +165,7 @@ def test_write_rolls_back_on_an_exception(db: LocalDb) -> None:
         raise RuntimeError("boom")
     with db.read() as conn:
         assert ledger_repo.parked(conn) == []
+
+
+def test_the_recorded_ledger_head_is_the_newest_migration() -> None:
+    assert ledger_schema.LEDGER_HEAD == ledger_schema.head_revision()
