@@ -17,7 +17,7 @@ from server.stores.models import Store
 from stormcom_pos.domain.enums import PaymentMethod
 from stormcom_pos.local_db import outbox
 from stormcom_pos.services.context import PosContext
-from stormcom_pos.services.errors import SetupError
+from stormcom_pos.services.errors import LoginFailed, SetupError
 from stormcom_pos.services.sale_record import Tender
 from tests.server.conftest import (  # noqa: F401 - fixtures used here
     World,
@@ -119,5 +119,42 @@ def test_enrol_bootstrap_then_offline_sales_reach_the_server_once(
         with till.runtime.db.read() as conn:
             assert outbox.counts(conn).pending == 0
         assert first.receipt_number.startswith(server.store_code(world.a.store_id) + "-")
+    finally:
+        till.close()
+
+
+def test_password_sign_in_at_the_till_asks_for_the_second_factor_when_mfa_is_on(
+        tmp_path: Path, server: ServerHarness, world: World,  # noqa: F811
+        printers: Printers) -> None:
+    from server.identity import mfa_service
+    from tests.server.conftest import PASSWORD
+    from tests.server.security_helpers import totp_now, user_by_email
+
+    _prepare_store(server, world)
+    till = _paired_till(tmp_path, server, world, printers)
+    try:
+        till.setup.bootstrap(lambda _p: None)
+        email = world.a.emails["cashier"]
+        with pytest.raises(LoginFailed):
+            till.auth.password_login(email, PASSWORD + "x", None)
+        cashier = till.auth.password_login(email, PASSWORD, None)
+        assert cashier.user_id == world.a.users["cashier"] and till.auth.current == cashier
+
+        with service_session(server.url) as db:
+            user = user_by_email(db, email)
+            enrolment = mfa_service.begin_totp_enrolment(db, user=user)
+            first_code = totp_now(enrolment.secret, server.clock.now)
+            mfa_service.confirm_totp(db, user=user, code=first_code, now=server.clock.now,
+                                     bcrypt_cost=4)
+            db.commit()
+        server.clock.advance(seconds=60)
+        till.auth.logout()
+        with pytest.raises(LoginFailed, match="authenticator"):
+            till.auth.password_login(email, PASSWORD, None)
+        with pytest.raises(LoginFailed):
+            till.auth.password_login(email, PASSWORD, "000000")
+        cashier = till.auth.password_login(email, PASSWORD,
+                                           totp_now(enrolment.secret, server.clock.now))
+        assert cashier.user_id == world.a.users["cashier"]
     finally:
         till.close()
