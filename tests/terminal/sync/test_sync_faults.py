@@ -1,7 +1,9 @@
 """Tier 1 fault scenarios (sync-anchors §3.2): a real till database, the real server app, and
 a transport that drops, loses, duplicates and refuses requests. Every scenario ends with the
-invariants: each sale recorded at the till is on the server exactly once with the same totals,
-the outbox is drained, and the cache equals the server's rows."""
+invariants (invariants.py): each sale recorded at the till is on the server exactly once with
+the same totals and lines, the outbox is drained into the server's inbox seq for seq, stock on
+the server is its ledger, drawer expected cash matches on both sides, and the cache equals the
+server's rows."""
 
 from __future__ import annotations
 
@@ -24,17 +26,16 @@ from stormcom_pos.sync.status import BootstrapProgress
 from tests.server.security_helpers import service_session
 from tests.server.sync_fixtures import Catalog, seed_catalog
 from tests.terminal.sync.faults import Killed
+from tests.terminal.sync.invariants import assert_converged
 from tests.terminal.sync.server_harness import ServerHarness
-from tests.terminal.sync.till import (
-    Till,
-    assert_cache_converged,
-    assert_sales_on_server_once,
-)
+from tests.terminal.sync.till import Till
+
+STOCK = 50
 
 
 @pytest.fixture
 def catalog(server: ServerHarness) -> Catalog:
-    return seed_catalog(server.url, server.world.a.store_id, variants=4, stock=50)
+    return seed_catalog(server.url, server.world.a.store_id, variants=4, stock=STOCK)
 
 
 @pytest.fixture
@@ -59,10 +60,9 @@ def _reprice(server: ServerHarness, catalog: Catalog, bump: str) -> None:
         db.commit()
 
 
-def _check(server: ServerHarness, *tills: Till) -> None:
-    assert_sales_on_server_once(server, *tills)
-    for till in tills:
-        assert_cache_converged(server, till)
+def _check(server: ServerHarness, *tills: Till, quiet: bool = True,
+           stock: int = STOCK) -> None:
+    assert_converged(server.url, tills, initial_stock=stock, quiet=quiet)
 
 
 def test_first_start_bootstraps_then_sales_sync_exactly_once(
@@ -215,6 +215,7 @@ def test_a_revoked_device_stops_syncing_and_keeps_its_outbox(
     assert till.engine.sync_once().pending == 3
     assert len(server.transport.sent) == sent  # no more requests once revoked
     assert len(till.sales()) == 2
+    _check(server, till, quiet=False)  # the refused ops wait, and none of them is half there
 
 
 def test_an_expired_cursor_resyncs_the_cache_and_keeps_the_ledger(
@@ -267,7 +268,7 @@ def test_a_poison_operation_is_quarantined_visible_and_the_queue_moves_on(
         assert server.scalar('SELECT count(*) FROM "order" WHERE id = :i', i=sale.order_id) == 1
     _synced(till)  # it stays quarantined: never resent, never dropped
     assert till.engine.status().quarantined == 1
-    assert_cache_converged(server, till)
+    _check(server, till)
 
 
 def test_a_bootstrap_killed_half_way_resumes_where_it_stopped(
@@ -292,7 +293,7 @@ def test_a_bootstrap_killed_half_way_resumes_where_it_stopped(
     assert seen[-1].done and seen[-1].loaded_rows > saved.snapshot_loaded_rows
     _synced(resumed)
     assert len(catalog.variant_ids) == 25
-    assert_cache_converged(server, resumed)
+    _check(server, resumed, stock=10)
     resumed.close()
 
 
@@ -346,4 +347,5 @@ def test_enrolment_through_the_engine_records_the_device_and_guards_its_sequence
     assert till.client.credential is None
     till.client.set_credential(credentials.load())
     _synced(till)
+    _check(server, till)
     till.close()

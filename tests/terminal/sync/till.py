@@ -1,6 +1,6 @@
 """A till for the scenarios: its own SQLite file, a ServerClient through the server's fault
-transport, and a SyncEngine; plus the facts a cashier records (drawer, sales) and the
-invariants checked after every scenario."""
+transport, and a SyncEngine; plus the facts a cashier records (drawer, sales, refunds, cash
+movements, the close). The invariants checked after every scenario are in invariants.py."""
 
 from __future__ import annotations
 
@@ -15,10 +15,18 @@ from typing import Any
 from cuid2 import create_id
 from sqlalchemy import text
 
-from stormcom_pos.domain.money import round_money
+from stormcom_pos.domain.cash import count_cash
+from stormcom_pos.domain.cash_reports import z_report
+from stormcom_pos.domain.enums import CashMovementType, PaymentMethod, RefundReason
+from stormcom_pos.domain.money import ZERO, round_money
+from stormcom_pos.domain.refunds import RefundableLine, plan_item_refund
 from stormcom_pos.domain.sync_payloads import (
+    CashMove,
+    DrawerClose,
     DrawerOpen,
     OrderSubmit,
+    RefundLine,
+    RefundSubmit,
     SaleLine,
     SalePayment,
     TaxLine,
@@ -26,6 +34,7 @@ from stormcom_pos.domain.sync_payloads import (
 from stormcom_pos.domain.sync_protocol import OpKind
 from stormcom_pos.local_db import ledger_repo, outbox
 from stormcom_pos.local_db.database import LocalDb
+from stormcom_pos.services.shift_data import shift_data
 from stormcom_pos.sync.client import ServerClient
 from stormcom_pos.sync.engine import SyncEngine
 from tests.server.conftest import Tenant
@@ -68,6 +77,15 @@ class Till:
         self.db.close()
         self.client.close()
 
+    @property
+    def store_id(self) -> str:
+        return self.tenant.store_id
+
+    @property
+    def device_id(self) -> str:
+        assert self.client.credential is not None, "the till is not paired"
+        return self.client.credential.device_id
+
     # ---- facts -------------------------------------------------------------------------------
 
     @property
@@ -85,8 +103,8 @@ class Till:
         return opened.pos_session_id
 
     def sell(self, catalog: Catalog, lines: list[tuple[str, int]] | None = None,
-             *, unknown_variant: bool = False) -> OrderSubmit:
-        """Record a cash sale (one local transaction: the sale and its outbox entry)."""
+             *, unknown_variant: bool = False, card: bool = False) -> OrderSubmit:
+        """Record a cash (or card) sale: one local transaction, the sale and its outbox entry."""
         assert self.session_id, "open the drawer first"
         wanted = lines or [(v, 1) for v in catalog.variant_ids[:2]]
         sale_lines, subtotal, tax_total = [], Decimal(0), Decimal(0)
@@ -103,6 +121,9 @@ class Till:
                                rate=TAX_RATE, amount=tax)],
                 net=net, tax=tax, total=net + tax))
         total = subtotal + tax_total
+        payment = (SalePayment(id=create_id(), method="CARD_PRESENT", amount=total) if card else
+                   SalePayment(id=create_id(), method="CASH", amount=total, tendered=total + 5,
+                               change=Decimal("5.00")))
         with self.db.write() as conn:
             receipt = ledger_repo.next_receipt_number(
                 conn, self.server.store_code(self.tenant.store_id), self.terminal_number)
@@ -111,13 +132,66 @@ class Till:
                 cashier_id=self.cashier, currency="USD", prices_include_tax=False,
                 lines=sale_lines, subtotal=subtotal, discount_total=Decimal("0.00"),
                 tax_total=tax_total, total=total,
-                payments=[SalePayment(id=create_id(), method="CASH", amount=total,
-                                      tendered=total + 5, change=Decimal("5.00"))],
-                completed_at=self.now())
+                payments=[payment], completed_at=self.now())
             ledger_repo.record_sale(conn, sale)
             outbox.append(conn, OpKind.ORDER_SUBMIT, sale, staff_id=self.cashier,
                           occurred_at=self.now())
         return sale
+
+    def refund(self, sale: OrderSubmit, line_id: str, units: int = 1) -> RefundSubmit:
+        """Hand back ``units`` of one line of a sale recorded here, in cash, restocked; the
+        amounts come from the shared refund rules (a DomainError when nothing is left)."""
+        assert self.session_id, "open the drawer first"
+        with self.db.write() as conn:
+            prior = ledger_repo.refunds_for(conn, sale.order_id)
+            plan = plan_item_refund(
+                [_refundable(line, prior) for line in sale.lines], {line_id: units},
+                sum((p.amount for p in sale.payments), ZERO),
+                sum((r.amount for r in prior), ZERO), sale.currency)
+            fact = RefundSubmit(
+                refund_id=create_id(), order_id=sale.order_id, pos_session_id=self.session_id,
+                cashier_id=self.cashier, approved_by=self.tenant.users["manager"],
+                reason=RefundReason.CUSTOMER_REQUEST,
+                lines=[RefundLine(order_item_id=r.order_item_id, quantity=Decimal(r.quantity),
+                                  amount=r.net, tax=r.tax) for r in plan.lines],
+                amount=plan.amount, tax=plan.tax, tender=PaymentMethod.CASH)
+            ledger_repo.record_refund(conn, fact)
+            outbox.append(conn, OpKind.REFUND_SUBMIT, fact, staff_id=self.cashier,
+                          occurred_at=self.now())
+        return fact
+
+    def cash_move(self, kind: CashMovementType, amount: Decimal) -> CashMove:
+        """A pay-in, pay-out or drop of the open drawer."""
+        assert self.session_id, "open the drawer first"
+        fact = CashMove(movement_id=create_id(), pos_session_id=self.session_id, type=kind,
+                        amount=amount, reason="soak", user_id=self.cashier,
+                        approved_by=self.tenant.users["manager"])
+        with self.db.write() as conn:
+            ledger_repo.record_cash_move(conn, fact)
+            outbox.append(conn, OpKind.CASH_MOVE, fact, staff_id=self.cashier,
+                          occurred_at=self.now())
+        return fact
+
+    def close_drawer(self) -> DrawerClose:
+        """The blind close as the drawer service makes it (shift data, Z report); the cashier
+        counts exactly the expected cash, in cents."""
+        now = self.now()
+        with self.db.write() as conn:
+            drawer = ledger_repo.open_session(conn)
+            assert drawer is not None, "no drawer is open"
+            z_number = ledger_repo.next_z_number(conn)
+            report = z_report(shift_data(conn, drawer, "USD", now), now, ZERO, z_number - 1)
+            cents = {"0.01": int(max(report.cash.expected, ZERO) * 100)}
+            fact = DrawerClose(pos_session_id=drawer.pos_session_id, closed_by=self.cashier,
+                               counted_by_denomination=cents,
+                               counted_total=count_cash("USD", cents).total,
+                               expected_cash=report.cash.expected, z_number=z_number,
+                               closed_at=now)
+            ledger_repo.close_drawer(conn, fact)
+            outbox.append(conn, OpKind.DRAWER_CLOSE, fact, staff_id=self.cashier,
+                          occurred_at=now)
+        self.session_id = None
+        return fact
 
     # ---- what the till holds -----------------------------------------------------------------
 
@@ -144,37 +218,14 @@ class Till:
             return {str(i): json.loads(d) for i, d in rows}
 
 
+def _refundable(line: SaleLine, prior: list[RefundSubmit]) -> RefundableLine:
+    back = [r for refund in prior for r in refund.lines if r.order_item_id == line.id]
+    return RefundableLine(
+        order_item_id=line.id, quantity=int(line.quantity),
+        net=line.net, tax=line.tax, refunded_quantity=int(sum((r.quantity for r in back), ZERO)),
+        refunded_net=sum((r.amount for r in back), ZERO),
+        refunded_tax=sum((r.tax for r in back), ZERO), label=line.name)
+
+
 def utc(year: int, month: int, day: int, hour: int = 12) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
-
-
-# ---- invariants (sync-anchors §3.1), checked once things are quiet ----------------------------
-
-
-def assert_sales_on_server_once(server: ServerHarness, *tills: Till) -> None:
-    """Every sale recorded at a till is on the server exactly once, with the same totals."""
-    for till in tills:
-        for sale in till.sales():
-            rows = server.rows('SELECT total, subtotal, tax_amount FROM "order" WHERE id = :i',
-                               i=sale.order_id)
-            assert len(rows) == 1, f"sale {sale.order_id} is on the server {len(rows)} times"
-            total, subtotal, tax = (Decimal(str(v)) for v in rows[0])
-            assert (total, subtotal, tax) == (sale.total, sale.subtotal, sale.tax_total)
-            items = server.scalar("SELECT count(*) FROM order_item WHERE order_id = :i",
-                                  i=sale.order_id)
-            assert items == len(sale.lines)
-        applied = server.scalar("SELECT count(*) FROM push_inbox WHERE device_id = :d",
-                                d=till.client.credential.device_id)  # type: ignore[union-attr]
-        with till.db.read() as conn:
-            assert applied == outbox.last_device_seq(conn)
-            assert outbox.counts(conn).pending == 0
-
-
-def assert_cache_converged(server: ServerHarness, till: Till,
-                           entity_types: tuple[str, ...] = ("variant", "product", "tax_rate",
-                                                            "category", "customer")) -> None:
-    """The till's cache holds the server's rows of each type, field for field."""
-    for entity_type in entity_types:
-        expected = json.loads(json.dumps(server.mirror_rows(till.tenant.store_id, entity_type),
-                                         default=str))
-        assert till.cached(entity_type) == expected, f"{entity_type} rows differ"
