@@ -135,6 +135,11 @@ def child(data_dir: Path, variants: int = 0, interactions: bool = False) -> None
         print(json.dumps(_interactions(app, window, ctx, variants)), flush=True)
     window.shutdown()
     ctx.close()
+    # Destroy the window while the QApplication lives (as stormcom-pos does when it returns),
+    # not during interpreter teardown, where PySide's finaliser order is undefined.
+    window.deleteLater()
+    del window
+    app.processEvents()
 
 
 def main() -> None:

@@ -279,22 +279,28 @@ class SellScreen(CartActions, QWidget):
         self._update_totals(cart)
 
     def _update_totals(self, cart: Any) -> None:
-        while self.totals_grid.count():
-            widget = self.totals_grid.takeAt(0).widget()
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
         rows = [("Items", f"{cart.item_count}"), ("Subtotal", money(cart.subtotal, self.currency))]
         if cart.discount_total:
             rows.append(("Discounts", f"-{money(cart.discount_total, self.currency)}"))
         for name, rate, amount in cart.tax_lines:
             rows.append((f"{name} ({rate * 100:.3f}".rstrip("0").rstrip(".") + "%)",
                          money(amount, self.currency)))
-        for row, (label, value) in enumerate(rows):
-            value_label = QLabel(value)
-            value_label.setAlignment(Qt.AlignmentFlag.AlignRight)
-            self.totals_grid.addWidget(QLabel(label), row, 0)
-            self.totals_grid.addWidget(value_label, row, 1)
+        # Labels are reused, not rebuilt: a scan must redraw within a frame (16 ms). They are
+        # found through the layout rather than held in Python, which upsets PySide's teardown.
+        grid = self.totals_grid
+        owner = grid.parentWidget()
+        for row in range(grid.rowCount() if grid.count() else 0, len(rows)):
+            value = QLabel(owner)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(QLabel(owner), row, 0)
+            grid.addWidget(value, row, 1)
+        for row in range(grid.rowCount() if grid.count() else 0):
+            shown = row < len(rows)
+            for column in (0, 1):
+                item = grid.itemAtPosition(row, column)
+                if item is None or item.widget() is None:
+                    continue
+                item.widget().setText(rows[row][column] if shown else "")
         self.total_label.setText(f"TOTAL  {money(cart.total, self.currency)}")
         extras = []
         if cart.customer_name:
