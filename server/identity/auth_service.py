@@ -150,6 +150,35 @@ def password_history(user: User) -> list[PasswordHistoryEntry]:
     return entries
 
 
+def set_password(
+    session: Session, *, user: User, new_password: str, now: datetime, settings: Settings
+) -> None:
+    """Apply the policy and the last-5 history (the same rules and errors as a password
+    change), store the hash and its history row, purge history older than 2 years."""
+    try:
+        check_password_policy(new_password)
+    except WeakPassword as exc:
+        raise Invalid(f"The new password {'; '.join(exc.failures)}.", code=exc.code,
+                      title="Password too weak", failures=list(exc.failures)) from exc
+    history = password_history(user)
+    try:
+        check_password_reuse(new_password, history, verify_password)
+    except PasswordReused as exc:
+        raise Invalid(f"The new password {exc.message.removeprefix('the new password ')}.",
+                      code=exc.code, title="Password used before") from exc
+    new_hash = hash_password(new_password, cost=settings.bcrypt_cost)
+    if not any(e.id != "current" for e in history if e.password_hash == user.password):
+        session.add(PasswordHistory(user_id=user.id, password_hash=user.password,
+                                    created_at=history[-1].created_at))
+    user.password = new_hash
+    session.add(PasswordHistory(user_id=user.id, password_hash=new_hash, created_at=now))
+    stale = set(history_to_purge([e for e in history if e.id != "current"], now))
+    for row in list(user.password_history):
+        if row.id in stale:
+            session.delete(row)
+    session.flush()
+
+
 def change_password(
     db: Session,
     *,
@@ -166,27 +195,7 @@ def change_password(
     if user is None or not verify_password(current_password, user.password):
         raise Forbidden("The current password is wrong.", code="wrong_password",
                         title="Wrong password")
-    try:
-        check_password_policy(new_password)
-    except WeakPassword as exc:
-        raise Invalid(f"The new password {'; '.join(exc.failures)}.", code=exc.code,
-                      title="Password too weak", failures=list(exc.failures)) from exc
-    history = password_history(user)
-    try:
-        check_password_reuse(new_password, history, verify_password)
-    except PasswordReused as exc:
-        raise Invalid(f"The new password {exc.message.removeprefix('the new password ')}.",
-                      code=exc.code, title="Password used before") from exc
-    new_hash = hash_password(new_password, cost=settings.bcrypt_cost)
-    if not any(e.id != "current" for e in history if e.password_hash == user.password):
-        db.add(PasswordHistory(user_id=user.id, password_hash=user.password,
-                               created_at=history[-1].created_at))
-    user.password = new_hash
-    db.add(PasswordHistory(user_id=user.id, password_hash=new_hash, created_at=now))
-    stale = set(history_to_purge([e for e in history if e.id != "current"], now))
-    for row in list(user.password_history):
-        if row.id in stale:
-            db.delete(row)
+    set_password(db, user=user, new_password=new_password, now=now, settings=settings)
     assert user.id is not None
     revoked = sessions_service.revoke_all(db, user_id=user.id, keep=principal.session_id)
     audit.record(db, actor=principal, action="password.change", entity_type="user",

@@ -26,19 +26,12 @@ from sqlalchemy.orm import Session
 from server.audit import service as audit_service
 from server.clock import as_utc
 from server.config import Settings
-from server.errors import Invalid, ServiceError
+from server.errors import ServiceError
 from server.identity import auth_service, sessions_service
-from server.identity.hashing import hash_password, hash_token, new_token, verify_password
+from server.identity.hashing import hash_token, new_token
 from server.identity.mail import OutgoingMail
-from server.identity.models import PasswordHistory, User, UserStatus, VerificationToken
+from server.identity.models import User, UserStatus, VerificationToken
 from server.identity.principal import Principal, RequestMeta
-from stormcom_pos.domain.passwords import (
-    PasswordReused,
-    WeakPassword,
-    check_password_policy,
-    check_password_reuse,
-    history_to_purge,
-)
 
 
 class Purpose(StrEnum):
@@ -178,42 +171,14 @@ def reset_mail(issued: IssuedToken, *, app_url: str) -> OutgoingMail:
     )
 
 
-def set_password(
-    session: Session, *, user: User, new_password: str, now: datetime, settings: Settings
-) -> None:
-    """Apply the policy and the last-5 history (the same rules and errors as a password
-    change), store the hash and its history row, purge history older than 2 years."""
-    try:
-        check_password_policy(new_password)
-    except WeakPassword as exc:
-        raise Invalid(f"The new password {'; '.join(exc.failures)}.", code=exc.code,
-                      title="Password too weak", failures=list(exc.failures)) from exc
-    history = auth_service.password_history(user)
-    try:
-        check_password_reuse(new_password, history, verify_password)
-    except PasswordReused as exc:
-        raise Invalid(f"The new password {exc.message.removeprefix('the new password ')}.",
-                      code=exc.code, title="Password used before") from exc
-    new_hash = hash_password(new_password, cost=settings.bcrypt_cost)
-    if not any(e.id != "current" for e in history if e.password_hash == user.password):
-        session.add(PasswordHistory(user_id=user.id, password_hash=user.password,
-                                    created_at=history[-1].created_at))
-    user.password = new_hash
-    session.add(PasswordHistory(user_id=user.id, password_hash=new_hash, created_at=now))
-    stale = set(history_to_purge([e for e in history if e.id != "current"], now))
-    for row in list(user.password_history):
-        if row.id in stale:
-            session.delete(row)
-    session.flush()
-
-
 def reset_password(
     session: Session, *, token: str, new_password: str, now: datetime, settings: Settings,
     meta: RequestMeta | None = None,
 ) -> User:
     """Set a new password with a reset token, clear the lockout, sign out everywhere."""
     user = consume(session, token=token, purpose=Purpose.RESET_PASSWORD, now=now)
-    set_password(session, user=user, new_password=new_password, now=now, settings=settings)
+    auth_service.set_password(session, user=user, new_password=new_password, now=now,
+                              settings=settings)
     user.failed_login_count = 0
     user.failed_login_window_start = None
     user.locked_until = None
