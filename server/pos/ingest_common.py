@@ -54,9 +54,26 @@ class OpRefused(Exception):  # noqa: N818 - the op cannot be stored: it is quara
 
 @dataclass
 class BatchCache:
-    """Lookups shared by the ops of one push (staff memberships)."""
+    """Lookups shared by the ops of one push: staff memberships always; with ``shared`` (the
+    push applies the whole batch under one SAVEPOINT, so no op's rows roll back alone) also
+    variants, drawer sessions and the orders holding an id or receipt number, read once for
+    the batch (``ingest_batch.prefetch``) and kept up to date by the handlers."""
 
     staff: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # id -> (member, active)
+    shared: bool = False
+    variants: dict[str, tuple[Variant, Product]] = field(default_factory=dict)
+    variants_read: set[str] = field(default_factory=set)  # ids looked up, found or not
+    drawers: dict[str, tuple[PosSession, bool]] = field(default_factory=dict)  # (row, locked)
+    order_ids: set[str] = field(default_factory=set)
+    receipts: dict[str, set[str]] = field(default_factory=dict)  # receipt/order no -> order ids
+    orders_read: set[str] = field(default_factory=set)  # order ids and numbers looked up
+    stock: dict[str, int] = field(default_factory=dict)  # variant id -> level after the batch
+    stock_moved: dict[str, int] = field(default_factory=dict)  # variant id -> summed delta
+
+    def note_order(self, order_id: str, number: str) -> None:
+        self.order_ids.add(order_id)
+        self.receipts.setdefault(number, set()).add(order_id)
+        self.orders_read.update((order_id, number))
 
 
 @dataclass
@@ -165,11 +182,16 @@ def drawer(ctx: OpContext, session_id: str, user_id: str | None, entity_type: st
     """The drawer session an op belongs to. One the server has not seen yet (its drawer.open
     was pushed by another terminal, or lost) is created OPEN with a zero float and flagged;
     a later drawer.open fills it in."""
+    cached = ctx.cache.drawers.get(session_id) if ctx.cache.shared else None
+    if cached is not None and (cached[1] or not lock):
+        return cached[0]  # the lock, if taken, is held until the push commits
     stmt = select(PosSession).where(PosSession.id == session_id)
     if lock:
         stmt = stmt.with_for_update()
     found = ctx.session.scalar(stmt)
     if found is not None:
+        if ctx.cache.shared:
+            ctx.cache.drawers[session_id] = (found, lock)
         return found
     owner = required_staff(ctx, user_id or "", entity_type, entity_id)
     placeholder = PosSession(
@@ -180,6 +202,8 @@ def drawer(ctx: OpContext, session_id: str, user_id: str | None, entity_type: st
     ctx.flag(AnomalyKind.MISSING_DRAWER_SESSION, "pos_session", session_id,
              referenced_by={"entity_type": entity_type, "entity_id": entity_id})
     ctx.session.flush()
+    if ctx.cache.shared:
+        ctx.cache.drawers[session_id] = (placeholder, True)
     return placeholder
 
 
@@ -233,9 +257,20 @@ def variants(ctx: OpContext, ids: Iterable[str]) -> dict[str, tuple[Variant, Pro
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = ctx.session.execute(
+    cache = ctx.cache
+    if not cache.shared:
+        return read_variants(ctx.session, wanted)
+    missing = [i for i in wanted if i not in cache.variants_read]
+    if missing:
+        cache.variants.update(read_variants(ctx.session, missing))
+        cache.variants_read.update(missing)
+    return {i: cache.variants[i] for i in wanted if i in cache.variants}
+
+
+def read_variants(session: Session, ids: list[str]) -> dict[str, tuple[Variant, Product]]:
+    rows = session.execute(
         select(Variant, Product).join(Product, Product.id == Variant.product_id)
-        .where(Variant.id.in_(wanted)))
+        .where(Variant.id.in_(ids)))
     return {v.id: (v, p) for v, p in rows}
 
 
@@ -248,14 +283,24 @@ def move_stock(ctx: OpContext, variant: Variant, delta: int, *, reason: Adjustme
                movement_id: str | None = None, order_id: str | None = None,
                user_id: str | None = None, note: str | None = None,
                entity: tuple[str, str] | None = None) -> int:
-    """Add ``delta`` to the variant's stock (relative UPDATE, no lost update) and append the
-    ledger row in the same transaction; flags stock going below zero. Returns the new level."""
-    new_quantity = ctx.session.execute(
-        update(Variant).where(Variant.id == variant.id)
-        .values(stock_quantity=Variant.stock_quantity + delta, updated_at=ctx.now)
-        .returning(Variant.stock_quantity)
-        .execution_options(synchronize_session=False, sync_capture=False)
-    ).scalar_one()
+    """Add ``delta`` to the variant's stock (relative UPDATE, no lost update; a shared batch's
+    once at its end) and append the ledger row in the same transaction; flags stock going
+    below zero. Returns the new level."""
+    if ctx.cache.shared:
+        # The batch's variants are locked (PostgreSQL) or the push is the only writer
+        # (SQLite), so the level read once is exact; the batch's summed deltas are written at
+        # its end, one relative UPDATE per variant (``ingest_batch.write_stock``).
+        new_quantity = ctx.cache.stock.get(variant.id, variant.stock_quantity) + delta
+        ctx.cache.stock[variant.id] = new_quantity
+        ctx.cache.stock_moved[variant.id] = ctx.cache.stock_moved.get(variant.id, 0) + delta
+    else:
+        new_quantity = ctx.session.execute(
+            update(Variant).where(Variant.id == variant.id)
+            .values(stock_quantity=Variant.stock_quantity + delta, updated_at=ctx.now)
+            .returning(Variant.stock_quantity)
+            # No autoflush: the op's other rows need not be written for this.
+            .execution_options(synchronize_session=False, sync_capture=False, autoflush=False)
+        ).scalar_one()
     changes.record(ctx.session, store_id=ctx.store_id, entity_type="variant",
                    entity_id=variant.id)
     movement = InventoryAdjustment(

@@ -18,6 +18,10 @@ The batch runs in the request's one transaction:
      anomaly list, and the sequence still advances (the queue keeps moving). Transient
      database errors (lost connection, deadlock, serialization failure) propagate: 5xx, nothing
      committed, the till resends the same batch.
+   Several new ops are first tried in one go, under one SAVEPOINT: their reads are prefetched
+   once (``ingest_batch.prefetch``) and each table's rows written in one statement. If any
+   op fails there, that SAVEPOINT rolls back and the batch runs op by op as above, so the
+   outcome is the same; only the cost differs.
 3. ``Device.last_pushed_seq`` moves to the last op handled; the batch's changes are sequenced
    (``changes.allocate``) and that seq is every new inbox row's ``server_seq`` and the
    response's ``write_checkpoint``.
@@ -31,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -50,22 +54,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.audit import service as audit_service
-from server.catalog.models import Variant
-from server.customers.models import Customer
 from server.db.base import new_id
 from server.errors import Forbidden, Invalid, ServiceError
 from server.identity.principal import Principal, RequestMeta
-from server.orders.models import Order, OrderItem
-from server.pos import ingest_common as common
 from server.pos import (
+    ingest_batch,
     ingest_customers,
     ingest_drawer,
     ingest_refunds,
     ingest_sales,
     ingest_stock,
 )
+from server.pos import ingest_common as common
 from server.pos.anomaly_models import AnomalyKind, PosAnomaly
-from server.pos.models import Device, DeviceStatus, PosSession
+from server.pos.models import Device, DeviceStatus
 from server.stores.models import Store
 from server.sync import changes, feed_service
 from server.sync.models import PushInbox, PushOpStatus
@@ -139,16 +141,20 @@ class _Batch:
     once the batch's changes are sequenced, so each carries its ``server_seq``."""
 
     def __init__(self, session: Session, actor: Principal, device: Device, store: Store,
-                 now: datetime, meta: RequestMeta | None) -> None:
+                 now: datetime, meta: RequestMeta | None, *, shared: bool = False) -> None:
         self.session, self.actor, self.device, self.store = session, actor, device, store
         self.now, self.meta = now, meta
-        self.cache = common.BatchCache()
+        self.cache = common.BatchCache(shared=shared)
         self.results: list[proto.OpResult] = []
         self.recorded: list[tuple[proto.PushOp, str, proto.OpResult, dict[str, Any]]] = []
         self.receipt_counter = device.last_receipt_counter
 
     def apply(self, op: proto.PushOp, digest: str) -> proto.OpResult:
         ctx = common.OpContext(self.session, self.store, self.device, op, self.now, self.cache)
+        if self.cache.shared:  # any failure sends the whole batch back op by op
+            outcome = HANDLERS[op.kind](ctx, decode(op))
+            self.session.add_all(ctx.deferred)  # later ops may read them (a refund's ledger)
+            return self._applied(op, digest, ctx, outcome)
         try:
             with self.session.begin_nested():
                 outcome = HANDLERS[op.kind](ctx, decode(op))
@@ -158,6 +164,10 @@ class _Batch:
             raise
         except Exception as exc:  # noqa: BLE001 - any deterministic failure quarantines
             return self._quarantine(op, digest, exc)
+        return self._applied(op, digest, ctx, outcome)
+
+    def _applied(self, op: proto.PushOp, digest: str, ctx: common.OpContext,
+                 outcome: common.Outcome) -> proto.OpResult:
         result = proto.OpResult(op_id=op.op_id, device_seq=op.device_seq,
                                 status=proto.OpStatus.APPLIED, anomalies=ctx.kinds(),
                                 result=outcome.result)
@@ -252,13 +262,41 @@ def push(session: Session, *, actor: Principal, request: proto.PushRequest, now:
     store = session.get(Store, actor.store_id)
     if store is None:
         raise Forbidden("This terminal's store no longer exists.", code="device_unknown")
-    batch = _Batch(session, actor, device, store, now, meta)
     ops = sorted(request.ops, key=lambda o: o.device_seq)
-    _prelock(session, [o for o in ops if o.device_seq > device.last_pushed_seq])
+    fresh = [o for o in ops if o.device_seq > device.last_pushed_seq]
+    ingest_batch.lock_rows(session, fresh)
     stored = {row.op_id: row for row in session.scalars(select(PushInbox).where(
         PushInbox.op_id.in_({o.op_id for o in ops})))} if ops else {}
+    start = device.last_pushed_seq
+    if len(fresh) > 1:
+        # One SAVEPOINT for the batch instead of one per op: the ops' reads come from one
+        # prefetch and their rows are written together. Any failure (an op to quarantine, a
+        # constraint) rolls it all back and the batch is applied op by op below, as if this
+        # had never run.
+        batch = _Batch(session, actor, device, store, now, meta, shared=True)
+        try:
+            with session.begin_nested():
+                ingest_batch.prefetch(session, store.id, fresh, batch.cache)
+                last, expected = _walk(session, batch, ops, stored)
+                ingest_batch.write_stock(session, batch.cache, now)
+                session.flush()
+        except TRANSIENT:
+            raise
+        except Exception:  # noqa: BLE001 - retried op by op, which sorts out each op
+            log.info("push batch of %d ops applied op by op", len(fresh))
+        else:
+            return _finish(session, batch, start, last, expected)
+    batch = _Batch(session, actor, device, store, now, meta)
+    last, expected = _walk(session, batch, ops, stored)
+    return _finish(session, batch, start, last, expected)
+
+
+def _walk(session: Session, batch: _Batch, ops: list[proto.PushOp],
+          stored: dict[str, PushInbox]) -> tuple[int, int | None]:
+    """Apply the ops in ``device_seq`` order: (last seq handled, expected seq at a gap)."""
+    device = batch.device
     seen: dict[str, str] = {}
-    last = start = device.last_pushed_seq
+    last = device.last_pushed_seq
     expected: int | None = None
     for op in ops:
         digest = request_hash(op)
@@ -284,44 +322,7 @@ def push(session: Session, *, actor: Principal, request: proto.PushRequest, now:
         else:
             batch.results.append(batch.apply(op, digest))
         last = op.device_seq
-    return _finish(session, batch, start, last, expected)
-
-
-def _ids(values: Iterable[Any]) -> list[str]:
-    return sorted({v for v in values if isinstance(v, str) and 0 < len(v) <= 64})
-
-
-def _prelock(session: Session, ops: list[proto.PushOp]) -> None:
-    """PostgreSQL: lock every row the batch's ops will lock, up front, by kind and id order
-    (variants, orders, drawer sessions, customers). Ops then re-take locks they hold, so two
-    batches sharing rows wait for each other instead of deadlocking. SQLite has one writer."""
-    if len(ops) < 2 or session.get_bind().dialect.name != "postgresql":
-        return
-    variants: list[Any] = []
-    orders: list[Any] = []
-    drawers: list[Any] = []
-    customers: list[Any] = []
-    for op in ops:
-        p = op.payload
-        raw = p.get("lines")
-        lines: list[Any] = raw if isinstance(raw, list) else []
-        if op.kind is proto.OpKind.ORDER_SUBMIT:
-            variants += [ln.get("variant_id") for ln in lines if isinstance(ln, dict)]
-            customers.append(p.get("customer_id"))
-        elif op.kind is proto.OpKind.REFUND_SUBMIT:
-            orders.append(p.get("order_id"))
-        elif op.kind in (proto.OpKind.STOCK_ADJUST, proto.OpKind.STOCK_COUNT):
-            variants.append(p.get("variant_id"))
-        drawers.append(p.get("pos_session_id"))
-    if _ids(orders):
-        variants += session.scalars(select(OrderItem.variant_id).where(
-            OrderItem.order_id.in_(_ids(orders)))).all()
-    for model, ids in ((Variant, variants), (Order, orders), (PosSession, drawers),
-                       (Customer, customers)):
-        wanted = _ids(ids)
-        if wanted:
-            session.execute(select(model.id).where(model.id.in_(wanted))
-                            .order_by(model.id).with_for_update())
+    return last, expected
 
 
 def _rejected(op: proto.PushOp) -> proto.OpResult:

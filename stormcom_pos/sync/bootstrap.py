@@ -6,8 +6,10 @@ page is written in one local transaction together with where to resume (entity t
 from zero (failure case F15). Every page after the first asks for the first page's ``as_of``;
 the last page also marks the bootstrap done and sets the pull cursor to ``(epoch, as_of)``, so
 the pull that follows picks up whatever changed while the pages were read (F14). Selling can
-start once the selling group is in. The next page is requested while the current one is
-written, so the network and the local disk work at the same time.
+start once the selling group is in. The search index is not kept up page by page: the last
+variant page builds it in one go (products are loaded before variants), in that page's
+transaction. The next page is requested while the current one is written, so the network
+and the local disk work at the same time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ log = logging.getLogger("stormcom.sync.bootstrap")
 
 ORDER = (*proto.SNAPSHOT_SELLING, *proto.SNAPSHOT_LATER)
 LAST_SELLING = len(proto.SNAPSHOT_SELLING) - 1
+SEARCHED = "variant"  # its last page builds the search index (products come before it)
 RESTARTS = 3
 # Forget the cache's position: the next sync bootstraps again (the ledger is not touched).
 RESET_FIELDS: dict[str, Any] = {
@@ -93,7 +96,9 @@ def _load(db: LocalDb, client: ServerClient, limit: int, progress: Progress | No
                 fields |= {"bootstrap_done": True, "snapshot_as_of": None,
                            "cursor": proto.encode_cursor(epoch, as_of)}
             with db.write() as conn:
-                cache_apply.load_snapshot_rows(conn, entity, page.rows)
+                cache_apply.load_snapshot_rows(conn, entity, page.rows, index=False)
+                if finished and entity == SEARCHED:
+                    cache_apply.rebuild_search(conn)
                 sync_state.update_state(conn, **fields)
             if progress is not None:
                 progress(BootstrapProgress(entity_type=entity, loaded_rows=loaded,
