@@ -143,6 +143,8 @@ class Product(SoftDeleteMixin, StoreOwnedMixin, Entity):
     __table_args__ = (
         UniqueConstraint("store_id", "slug"),
         Index("ix_product_store_id_status", "store_id", "status"),
+        # Keyset pages of the sync snapshot: WHERE store_id = ? AND id > ? ORDER BY id.
+        Index("ix_product_store_id_id", "store_id", "id"),
     )
 
 
@@ -185,6 +187,7 @@ class Variant(SoftDeleteMixin, StoreOwnedMixin, Entity):
     __table_args__ = (
         UniqueConstraint("store_id", "sku"),
         Index("ix_variant_store_id_barcode", "store_id", "barcode"),
+        Index("ix_variant_store_id_id", "store_id", "id"),
     )
 
 
@@ -234,7 +237,10 @@ class ProductCategory(StoreOwnedMixin, Entity):
     product: Mapped[Product] = relationship(back_populates="categories")
     category: Mapped[Category] = relationship(back_populates="products")
 
-    __table_args__ = (UniqueConstraint("store_id", "product_id", "category_id"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "product_id", "category_id"),
+        Index("ix_product_category_store_id_id", "store_id", "id"),
+    )
 
 
 class Brand(SoftDeleteMixin, StoreOwnedMixin, Entity):
