@@ -54,6 +54,7 @@ def run(argv: list[str]) -> int:
     except ServiceError as exc:  # e.g. the till is already running
         print(f"stormcom-pos: {exc}")  # noqa: T201
         return 2
+    window = None
     try:
         window = MainWindow(ctx)
         window.setup_page.prefill(args.server_url, args.pairing_code)
@@ -61,4 +62,6 @@ def run(argv: list[str]) -> int:
         window.showMaximized()
         return app.exec()
     finally:
+        if window is not None:
+            window.shutdown()
         ctx.close()

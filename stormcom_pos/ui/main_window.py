@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
             self.show_login()
 
     def shutdown(self) -> None:
+        self.status.stop()
+        self.idle.timer.stop()
         app = QApplication.instance()
         app.removeEventFilter(self.scanner)
         app.removeEventFilter(self.idle)

@@ -42,9 +42,18 @@ class TillStatusBar(QStatusBar):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(REFRESH_MS)
+        self._stopped = False
         self.refresh()
 
+    def stop(self) -> None:
+        """No more refreshes: the till behind it is closing (a queued status signal from the
+        sync thread may still arrive after its database is closed)."""
+        self._stopped = True
+        self._timer.stop()
+
     def refresh(self) -> None:
+        if self._stopped:
+            return
         self._update(self._status.snapshot())
 
     def set_cashier(self, text: str) -> None:
