@@ -13,10 +13,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
-from server.clock import as_utc
-from server.db import rls
-from server.db.tenancy import set_current_store
-from server.errors import Conflict
 from server.identity.principal import Principal, RequestMeta
 from server.orders import orders_service, stock
 from server.orders import pricing as order_pricing
@@ -27,7 +23,7 @@ from server.promotions import service as promotions_service
 from server.stores.models import Store
 from stormcom_pos.domain.coupons import CouponRejected
 from stormcom_pos.domain.enums import OrderChannel, OrderStatus, PaymentStatus
-from stormcom_pos.domain.order_states import auto_cancel_at, can_auto_cancel
+from stormcom_pos.domain.order_states import auto_cancel_at
 from stormcom_pos.domain.tax import TaxAddress, TaxRounding
 
 log = logging.getLogger("stormcom.orders")
@@ -152,36 +148,3 @@ def change_status(session: Session, *, actor: Principal, order_id: str, target: 
                  entity_id=order.id, before=before, after=audit.snapshot(order),
                  request_meta=meta)
     return order
-
-
-def auto_cancel_due(session: Session, *, now: datetime, limit: int = 500) -> list[str]:
-    """Cancel unpaid online orders past their store's timeout; returns their ids.
-
-    A system job: it walks every store, and commits each order on its own, so one failure
-    does not hold back the rest. Paid (or authorized) orders are never canceled: each order
-    is re-checked under its row lock with the shared ``can_auto_cancel``.
-    """
-    canceled: list[str] = []
-    with rls.bypass_rls(session):  # a platform job (owner role on PostgreSQL)
-        due = orders_service.due_for_auto_cancel(session, now=now, limit=limit)
-    session.rollback()
-    for store_id, order_id in due:
-        set_current_store(session, store_id)
-        try:
-            order = orders_service.get(session, order_id=order_id, lock=True)
-            store = session.get(Store, store_id)
-            minutes = store_settings.auto_cancel_minutes(store) if store else 60
-            if not can_auto_cancel(order.status, order.payment_status, as_utc(order.created_at),
-                                   now, minutes):
-                session.rollback()
-                continue
-            cancel_order(session, actor=Principal(kind="system", store_id=store_id),
-                         order_id=order_id, now=now, reason="unpaid after "
-                         f"{minutes} minutes", action="order.auto_cancel")
-            session.commit()
-            canceled.append(order_id)
-        except Conflict:
-            session.rollback()
-            log.warning("auto-cancel skipped order %s", order_id)
-    set_current_store(session, None)
-    return canceled

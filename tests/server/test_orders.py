@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditLog
 from server.clock import FakeClock
-from server.orders import flows
+from server.orders import jobs
 from tests.server.commerce_helpers import (
     ADDRESS,
     order_body,
@@ -247,8 +247,8 @@ def test_auto_cancel_cancels_only_unpaid_orders_after_the_timeout(
     paid = place(client, h, (v, 1))
     pay_cash(client, h, paid)
     with app.state.session_factory() as db:
-        assert flows.auto_cancel_due(db, now=clock.now + timedelta(minutes=29)) == []
-        done = flows.auto_cancel_due(db, now=clock.now + timedelta(minutes=31))
+        assert jobs.auto_cancel_due(db, now=clock.now + timedelta(minutes=29)) == []
+        done = jobs.auto_cancel_due(db, now=clock.now + timedelta(minutes=31))
     assert done == [unpaid["id"]]
     assert client.get(f"/api/v1/orders/{unpaid['id']}", headers=h).json()["status"] == "CANCELED"
     assert client.get(f"/api/v1/orders/{paid['id']}", headers=h).json()["status"] == "PENDING"
