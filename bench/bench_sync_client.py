@@ -42,9 +42,6 @@ from server.db.engine import make_engine  # noqa: E402
 from server.seed.demo import SeedReport, seed_demo  # noqa: E402
 from stormcom_pos.domain.sync_payloads import (  # noqa: E402
     DrawerOpen,
-    OrderSubmit,
-    SaleLine,
-    SalePayment,
 )
 from stormcom_pos.domain.sync_protocol import OpKind  # noqa: E402
 from stormcom_pos.local_db import ledger_repo, outbox  # noqa: E402
@@ -52,6 +49,7 @@ from stormcom_pos.local_db.database import LocalDb  # noqa: E402
 from stormcom_pos.sync.client import ServerClient  # noqa: E402
 from stormcom_pos.sync.engine import SyncEngine  # noqa: E402
 from stormcom_pos.sync.status import BootstrapProgress  # noqa: E402
+from tests.terminal.sync.process_till import record_cash_sales  # noqa: E402
 
 
 def seed(url: str, products: int) -> tuple[str, str]:
@@ -81,23 +79,7 @@ def record_backlog(db: LocalDb, sales: int, cashier: str) -> None:
     with db.write() as conn:
         ledger_repo.open_drawer(conn, opened)
         outbox.append(conn, OpKind.DRAWER_OPEN, opened, staff_id=cashier, occurred_at=now)
-    for i in range(sales):
-        variant_id, sku, price_text = variants[i % len(variants)]
-        price = Decimal(price_text)
-        line = SaleLine(id=create_id(), variant_id=variant_id, product_id=None, name="Item",
-                        sku=sku, quantity=Decimal(1), unit_price=price,
-                        original_unit_price=price, net=price, tax=Decimal(0), total=price)
-        with db.write() as conn:
-            sale = OrderSubmit(
-                order_id=create_id(),
-                receipt_number=ledger_repo.next_receipt_number(conn, "DEMO", 1),
-                pos_session_id=opened.pos_session_id, cashier_id=cashier, currency="USD",
-                prices_include_tax=False, lines=[line], subtotal=price,
-                discount_total=Decimal(0), tax_total=Decimal(0), total=price,
-                payments=[SalePayment(id=create_id(), method="CASH", amount=price)],
-                completed_at=now)
-            ledger_repo.record_sale(conn, sale)
-            outbox.append(conn, OpKind.ORDER_SUBMIT, sale, staff_id=cashier, occurred_at=now)
+    record_cash_sales(db, variants, opened.pos_session_id, cashier, sales, now)
 
 
 def reprice(url: str, count: int) -> None:

@@ -16,9 +16,11 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cuid2 import create_id
@@ -68,6 +70,13 @@ def sell(db: LocalDb, count: int) -> None:
         with db.write() as conn:
             ledger_repo.open_drawer(conn, session)
             outbox.append(conn, OpKind.DRAWER_OPEN, session, staff_id=cashier, occurred_at=now)
+    record_cash_sales(db, variants, session.pos_session_id, cashier, count, now)
+
+
+def record_cash_sales(db: LocalDb, variants: Sequence[Any], pos_session_id: str, cashier: str,
+                      count: int, now: datetime) -> None:
+    """``count`` one-line cash sales, tax-free, cycling over ``variants`` ((id, sku, price)
+    rows of the cache), each recorded with its outbox entry in one local transaction."""
     for i in range(count):
         variant_id, sku, price_text = variants[i % len(variants)]
         price = Decimal(price_text)
@@ -78,7 +87,7 @@ def sell(db: LocalDb, count: int) -> None:
             sale = OrderSubmit(
                 order_id=create_id(),
                 receipt_number=ledger_repo.next_receipt_number(conn, "DEMO", 1),
-                pos_session_id=session.pos_session_id, cashier_id=cashier, currency="USD",
+                pos_session_id=pos_session_id, cashier_id=cashier, currency="USD",
                 prices_include_tax=False, lines=[line], subtotal=price,
                 discount_total=Decimal(0), tax_total=Decimal(0), total=price,
                 payments=[SalePayment(id=create_id(), method="CASH", amount=price)],
