@@ -1,8 +1,6 @@
 """Turn a priced cart and its tenders into the sale as recorded (``OrderSubmit``).
 
-Tender rules (product-decisions §3a.13): cash rounding applies to the part paid in cash only;
-card, store credit and gift card pay exact amounts and never give change. Change is what the
-cash handed over exceeds the (rounded) cash due, and each payment records what the store keeps.
+The tender rules (split payments, cash rounding, change) are ``stormcom_pos.domain.tenders``.
 """
 
 from __future__ import annotations
@@ -11,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from stormcom_pos.domain import tenders
 from stormcom_pos.domain.cart import LineDiscount
 from stormcom_pos.domain.discounts import DiscountSource
-from stormcom_pos.domain.enums import PaymentMethod
-from stormcom_pos.domain.money import ZERO, cash_round, format_money, round_money
+from stormcom_pos.domain.money import ZERO
 from stormcom_pos.domain.pricing import PricedCart, PricedLine
 from stormcom_pos.domain.sync_payloads import (
     DiscountLine,
@@ -23,17 +21,11 @@ from stormcom_pos.domain.sync_payloads import (
     SalePayment,
     TaxLine,
 )
+from stormcom_pos.domain.tenders import Tender
 from stormcom_pos.services.cart_state import CartState, Line
 from stormcom_pos.services.errors import InvalidInput
 from stormcom_pos.services.ids import new_id
 from stormcom_pos.services.store_rules import StoreRules
-
-
-@dataclass(frozen=True, slots=True)
-class Tender:
-    method: PaymentMethod
-    amount: Decimal
-    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,51 +38,20 @@ class SettledTenders:
 
 def cash_due(total: Decimal, non_cash: Decimal, rules: StoreRules) -> Decimal:
     """The cash left to pay after the other tenders, rounded to the smallest coin."""
-    return cash_round(total - non_cash, rules.cash_rounding_increment, rules.currency)
+    return tenders.cash_due(total, non_cash, rules.cash_rounding_increment, rules.currency)
 
 
-def settle(total: Decimal, tenders: list[Tender], rules: StoreRules) -> SettledTenders:
-    """Check the tenders cover the sale and work out change, rounding and what each keeps."""
-    cur, locale = rules.currency, rules.locale
-    if not tenders:
-        raise InvalidInput("tenders", "Take a payment first.")
-    for t in tenders:
-        if not isinstance(t.amount, Decimal) or not t.amount.is_finite() or t.amount <= 0:
-            raise InvalidInput("tenders", "Every payment must be a positive amount.")
-        if round_money(t.amount, cur) != t.amount:
-            raise InvalidInput("tenders", f"{t.amount} has more decimals than {cur} allows.")
-        if t.method is PaymentMethod.CARD_PRESENT and not (t.reference or "").strip():
-            raise InvalidInput("reference", "Enter the card terminal's reference.")
-    cash = [t for t in tenders if t.method is PaymentMethod.CASH]
-    others = [t for t in tenders if t.method is not PaymentMethod.CASH]
-    non_cash = sum((t.amount for t in others), ZERO)
-    if non_cash > total:
-        raise InvalidInput("tenders", "Card and other payments cannot exceed the total "
-                           f"({format_money(total, cur, locale)}); give change only in cash.")
-    if not cash:
-        if non_cash < total:
-            still = format_money(total - non_cash, cur, locale)
-            raise InvalidInput("tenders", f"{still} is still due.")
-        adjustment, due = ZERO, ZERO
-    else:
-        due = cash_due(total, non_cash, rules)
-        adjustment = due - (total - non_cash)
-    handed = sum((t.amount for t in cash), ZERO)
-    if handed < due:
-        raise InvalidInput("tenders",
-                           f"{format_money(due - handed, cur, locale)} is still due in cash.")
-    payments: list[SalePayment] = [
-        SalePayment(id=new_id(), method=t.method, amount=t.amount, reference=t.reference)
-        for t in others
-    ]
-    left = due
-    for t in cash:
-        kept = min(t.amount, left)
-        left -= kept
-        payments.append(SalePayment(id=new_id(), method=PaymentMethod.CASH, amount=kept,
-                                    tendered=t.amount, change=t.amount - kept,
-                                    reference=t.reference))
-    return SettledTenders(tuple(payments), adjustment, handed - due, total + adjustment)
+def settle(total: Decimal, given: list[Tender], rules: StoreRules) -> SettledTenders:
+    """The shared tender rule (domain.tenders), with an id for each payment as recorded."""
+    try:
+        done = tenders.settle(total, given, currency=rules.currency,
+                              cash_increment=rules.cash_rounding_increment, locale=rules.locale)
+    except tenders.InvalidTender as exc:
+        raise InvalidInput(exc.field, exc.message) from exc
+    payments = tuple(SalePayment(id=new_id(), method=p.method, amount=p.amount,
+                                 tendered=p.tendered, change=p.change, reference=p.reference)
+                     for p in done.payments)
+    return SettledTenders(payments, done.rounding_adjustment, done.change, done.total)
 
 
 def _discount(d: LineDiscount) -> DiscountLine:
