@@ -81,9 +81,9 @@ class PosContext:
             runtime = TillRuntime(db, data_dir, till_config.load(data_dir),
                                   clock=clock or utc_now)
             store = credential_store or KeyringCredentialStore(account=str(db_path))
-            printing = Printing(runtime, printer or ReceiptPrinter(runtime.config.printer))
-            printing.factory_default = (printer is None
-                                        and runtime.config.printer.connection == "dummy")
+            printing = Printing(runtime, printer or ReceiptPrinter(runtime.config.printer),
+                                factory_default=(printer is None
+                                                 and runtime.config.printer.connection == "dummy"))
             holder: list[PosContext] = []
             link = SyncLink(runtime, store, transport=transport, start_sync=start_sync,
                             on_status=lambda status: holder[0]._on_sync(status))

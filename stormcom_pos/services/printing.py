@@ -30,7 +30,8 @@ class PrintOutcome:
 class Printing:
     """Submit print jobs and remember how to redo them if they fail."""
 
-    def __init__(self, runtime: TillRuntime, printer: ReceiptPrinter | None) -> None:
+    def __init__(self, runtime: TillRuntime, printer: ReceiptPrinter | None, *,
+                 factory_default: bool = False) -> None:
         self._runtime = runtime
         self._lock = threading.Lock()
         self._redo: dict[str, dict[str, Any]] = {}
@@ -44,7 +45,7 @@ class Printing:
         self._worker = PrintWorker(printer, self._on_failed) if printer else None
         # True while the till prints to the factory default (python-escpos's Dummy, i.e.
         # nowhere) because nobody has set a printer up yet.
-        self.factory_default = False
+        self.factory_default = factory_default
 
     @property
     def printer(self) -> ReceiptPrinter | None:
