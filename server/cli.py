@@ -95,7 +95,10 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_pair_terminal(settings: Settings, args: argparse.Namespace) -> None:
     from sqlalchemy import select
 
+    from server.clock import system_clock
+    from server.errors import ServiceError
     from server.seed.operators import create_pairing_code
+    from server.stores import plan_service
     from server.stores.models import Store
 
     with _session(settings) as session:
@@ -103,6 +106,10 @@ def cmd_pair_terminal(settings: Settings, args: argparse.Namespace) -> None:
                                                    Store.deleted_at.is_(None)))
         if store is None:
             raise CommandError(f"no store with the slug {args.store!r}")
+        try:  # the same plan check as pairing from the back office
+            plan_service.require_pos_access(session, store_id=store.id, now=system_clock())
+        except ServiceError as exc:
+            raise CommandError(f"store {store.slug!r}: {exc.detail}") from exc
         _, code = create_pairing_code(session, store=store, name=args.name)
         session.commit()
         print(code if args.quiet else f"pairing code for {args.name!r} in {store.slug}: {code}")

@@ -69,6 +69,11 @@ def test_pair_terminal_prints_a_code_that_enrols_once(tmp_path: Path) -> None:
     assert run_cli("migrate", env_url=url).returncode == 0
     assert run_cli("create-store", "--name", "Corner", "--slug", "corner", "--email",
                    "o@corner.test", "--plan", "BASIC", env_url=url).returncode == 0
+    assert run_cli("create-store", "--name", "Free", "--slug", "free", "--email",
+                   "o@free.test", env_url=url).returncode == 0
+    free = run_cli("pair-terminal", "--store", "free", env_url=url)
+    assert free.returncode == 2
+    assert "does not include POS terminals. Upgrade to Basic or above." in free.stderr
     missing = run_cli("pair-terminal", "--store", "nope", env_url=url)
     assert missing.returncode == 2 and "no store with the slug 'nope'" in missing.stderr
     result = run_cli("pair-terminal", "--store", "corner", "--name", "Front till", "--quiet",
