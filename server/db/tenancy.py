@@ -66,7 +66,7 @@ def set_current_user(session: Session, user_id: str) -> None:
     if session.in_transaction():
         conn = session.connection()
         if conn.dialect.name == "postgresql":
-            _apply_pg_setting(conn, user_id, PG_USER_SETTING)
+            apply_pg_setting(conn, user_id, PG_USER_SETTING)
 
 
 def set_current_store(session: Session, store_id: str | None, *, read_only: bool = False) -> None:
@@ -76,10 +76,11 @@ def set_current_store(session: Session, store_id: str | None, *, read_only: bool
     if store_id and session.in_transaction():
         conn = session.connection()
         if conn.dialect.name == "postgresql":
-            _apply_pg_setting(conn, store_id)
+            apply_pg_setting(conn, store_id)
 
 
-def _apply_pg_setting(conn: Connection, value: str, name: str = PG_SETTING) -> None:
+def apply_pg_setting(conn: Connection, value: str, name: str = PG_SETTING) -> None:
+    """Set a row-level-security setting (the store by default) for the open transaction."""
     conn.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
 
 
@@ -88,10 +89,10 @@ def _after_begin(session: Session, _tx: SessionTransaction, conn: Connection) ->
         return
     store_id = current_store(session)
     if store_id:
-        _apply_pg_setting(conn, store_id)
+        apply_pg_setting(conn, store_id)
     user_id = session.info.get(USER_KEY)
     if user_id:
-        _apply_pg_setting(conn, str(user_id), PG_USER_SETTING)
+        apply_pg_setting(conn, str(user_id), PG_USER_SETTING)
 
 
 def _add_store_criteria(state: ORMExecuteState) -> None:

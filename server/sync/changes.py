@@ -35,13 +35,13 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, event, insert, inspect, select, text, update
+from sqlalchemy import Connection, Table, event, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from server.db.base import Base, new_id, utcnow
-from server.db.tenancy import current_store
+from server.db.tenancy import apply_pg_setting, current_store
 from server.sync import mirror
 from server.sync.models import ChangeLog, ChangeOp, StoreSyncState
 
@@ -49,7 +49,6 @@ PENDING_KEY = "sync_pending"  # session.info: [(store_id, entity_type, entity_id
 MARKS_KEY = "sync_marks"  # session.info: {id(savepoint transaction): len(pending) at its start}
 ALLOCATED_KEY = "sync_allocated"  # session.info: {store_id: last seq allocated this transaction}
 EPOCHS_KEY = "sync_epochs"  # session.info: {store_id: epoch} of the stores sequenced
-PG_STORE_SETTING = "app.current_store_id"
 
 Key = tuple[str, str, str, ChangeOp]
 
@@ -192,10 +191,6 @@ def _after_transaction_end(session: Session, trans: SessionTransaction) -> None:
 # ---- sequencing ----------------------------------------------------------------------------
 
 
-def _set_pg_store(conn: Connection, store_id: str) -> None:
-    conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": PG_STORE_SETTING, "v": store_id})
-
-
 def _bump(conn: Connection, store_id: str, k: int) -> tuple[int, str] | None:
     """Take k numbers from the store's counter row (locking it until commit): the last one
     and the store's epoch."""
@@ -246,7 +241,7 @@ def allocate(session: Session) -> dict[str, int]:
     allocated: dict[str, int] = {}
     for store_id, entities in sorted(_collapse(pending).items()):
         if postgres and store_id != current:
-            _set_pg_store(conn, store_id)  # row-level security: write this store's log
+            apply_pg_setting(conn, store_id)  # row-level security: write this store's log
         bumped = _bump(conn, store_id, len(entities))
         if bumped is not None:
             last, epoch = bumped
@@ -261,7 +256,7 @@ def allocate(session: Session) -> dict[str, int]:
             ])
             allocated[store_id] = last
         if postgres and store_id != current:
-            _set_pg_store(conn, current or "")
+            apply_pg_setting(conn, current or "")
     session.info.setdefault(ALLOCATED_KEY, {}).update(allocated)
     return allocated
 

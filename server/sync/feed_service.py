@@ -34,15 +34,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, exists, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from server.audit import service as audit_service
 from server.db.base import new_id, utcnow
+from server.db.tenancy import apply_pg_setting
 from server.errors import ServiceError
 from server.pos.models import Device, DeviceStatus
 from server.sync import mirror
-from server.sync.changes import PG_STORE_SETTING
 from server.sync.models import ChangeLog, ChangeOp, StoreSyncState
 from stormcom_pos.domain import sync_protocol as proto
 
@@ -161,10 +161,6 @@ def _confirm(session: Session, device_id: str, seq: int) -> None:
 # ---- snapshot -------------------------------------------------------------------------------
 
 
-def _as_store(conn: Connection, store_id: str) -> None:
-    conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": PG_STORE_SETTING, "v": store_id})
-
-
 def _snapshot_connection(engine: Engine) -> Any:
     conn = engine.connect()
     if conn.dialect.name == "postgresql":
@@ -181,14 +177,14 @@ def snapshot(engine: Engine, *, store_id: str, entity_type: str, after: str | No
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as writer:  # the counter row of a store that never changed
         if postgres:
-            _as_store(writer, store_id)
+            apply_pg_setting(writer, store_id)
         state(writer, store_id)
     with _snapshot_connection(engine) as conn:
         if not postgres:
             conn.exec_driver_sql("BEGIN")  # one read snapshot for the page (WAL)
         try:
             if postgres:
-                _as_store(conn, store_id)
+                apply_pg_setting(conn, store_id)
             feed = state(conn, store_id, create=False)
             assert feed is not None
             if as_of is None:
