@@ -35,7 +35,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def run(argv: list[str]) -> int:
     args = parse_args(argv)
     if not _has_display():
-        print("stormcom-pos: no display; the POS app needs a desktop session.")  # noqa: T201
+        print("stormcom-pos: no display (DISPLAY and WAYLAND_DISPLAY are unset); run it in a "  # noqa: T201
+              "desktop session, or on a headless machine under Xvfb: xvfb-run stormcom-pos")
         return 1
     from PySide6.QtWidgets import QApplication
 
