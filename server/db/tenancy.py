@@ -71,9 +71,11 @@ def set_current_user(session: Session, user_id: str) -> None:
 
 def set_current_store(session: Session, store_id: str | None, *, read_only: bool = False) -> None:
     """Make ``store_id`` the session's store; on PostgreSQL also for the open transaction."""
+    unchanged = session.info.get(STORE_KEY) == store_id
     session.info[STORE_KEY] = store_id
     session.info[READ_ONLY_KEY] = read_only
-    if store_id and session.in_transaction():
+    # In a transaction the current store was applied when it began or when it last changed.
+    if store_id and not unchanged and session.in_transaction():
         conn = session.connection()
         if conn.dialect.name == "postgresql":
             apply_pg_setting(conn, store_id)
@@ -84,8 +86,8 @@ def apply_pg_setting(conn: Connection, value: str, name: str = PG_SETTING) -> No
     conn.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
 
 
-def _after_begin(session: Session, _tx: SessionTransaction, conn: Connection) -> None:
-    if conn.dialect.name != "postgresql":
+def _after_begin(session: Session, tx: SessionTransaction, conn: Connection) -> None:
+    if conn.dialect.name != "postgresql" or tx.nested:  # a SAVEPOINT inherits the settings
         return
     store_id = current_store(session)
     if store_id:

@@ -233,14 +233,14 @@ def authenticate_device_token(session: Session, token: str, now: datetime) -> Pr
     before = current_store(session)
     set_current_store(session, parts[0])
     row = session.execute(
-        select(DeviceToken, Device)
+        select(DeviceToken, Device, plan_service.plan_slug_of(Device.store_id))
         .join(Device, Device.id == DeviceToken.device_id)
         .where(DeviceToken.token_hash == hash_token(token))
     ).first()
     if row is None:
         set_current_store(session, before)
         return None
-    tok, device = row
+    tok, device, plan_slug = row
     if now >= as_utc(tok.expires_at) or device.status is not DeviceStatus.ACTIVE:
         set_current_store(session, before)
         return None
@@ -248,7 +248,7 @@ def authenticate_device_token(session: Session, token: str, now: datetime) -> Pr
     if seen is None or now - seen >= TOUCH_EVERY:
         device.last_seen_at = now
         audit_service.mark_housekeeping(session, Device)
-    plan = plan_service.plan_of(session, store_id=device.store_id)
+    plan = plan_service.plan_named(plan_slug)
     return Principal(kind="device", device_id=device.id, store_id=device.store_id,
                      permissions=DEVICE_PERMISSIONS, store_ids=(device.store_id,),
                      rate_limit=plan.api_rate_limit)

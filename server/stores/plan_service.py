@@ -8,8 +8,9 @@ fit. A check at 80% or more passes with a ``WARN`` result whose message callers 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from server.catalog.models import Product
@@ -36,14 +37,22 @@ def subscription(db: Session, *, store_id: str) -> StoreSubscription | None:
     return db.scalar(select(StoreSubscription).where(StoreSubscription.store_id == store_id))
 
 
+def plan_slug_of(store_id: Any) -> ScalarSelect[str]:
+    """The store's plan slug as a subquery (NULL without a subscription), for a caller that
+    reads the plan in the same statement as its own rows."""
+    return (select(SubscriptionPlan.slug)
+            .join(StoreSubscription, StoreSubscription.plan_id == SubscriptionPlan.id)
+            .where(StoreSubscription.store_id == store_id).scalar_subquery())
+
+
+def plan_named(slug: str | None) -> PlanSpec:
+    """The plan of a slug (Free when there is none)."""
+    return PLANS.get((slug or "free").lower(), PLANS["free"])
+
+
 def plan_of(db: Session, *, store_id: str) -> PlanSpec:
     """The store's plan (Free when it has no subscription)."""
-    slug = db.scalar(
-        select(SubscriptionPlan.slug)
-        .join(StoreSubscription, StoreSubscription.plan_id == SubscriptionPlan.id)
-        .where(StoreSubscription.store_id == store_id)
-    )
-    return PLANS.get((slug or "free").lower(), PLANS["free"])
+    return plan_named(db.scalar(select(plan_slug_of(store_id))))
 
 
 def month_start(now: datetime) -> datetime:

@@ -186,13 +186,12 @@ class _Batch:
                                                    "entity_type": "push_inbox"}))
         return result
 
-    def write(self, server_seq: int) -> list[proto.OpResult]:
-        """The inbox rows (with their audit rows and quarantine flags) of the applied and
-        quarantined ops; returns the results with their ``server_seq``."""
-        done: dict[str, proto.OpResult] = {}
+    def prepare(self) -> None:
+        """Build the inbox rows (with their audit rows and quarantine flags) of the applied and
+        quarantined ops before the change sequence is taken: its lock is held until commit,
+        so only ``stamp`` runs under it."""
+        self.inbox: list[tuple[PushInbox, proto.OpResult]] = []
         for op, digest, result, audit in self.recorded:
-            result = result.model_copy(update={"server_seq": server_seq})
-            done[op.op_id] = result
             quarantined = result.status is proto.OpStatus.QUARANTINED
             row = PushInbox(
                 id=new_id(), store_id=self.store.id, device_id=self.device.id, op_id=op.op_id,
@@ -201,9 +200,9 @@ class _Batch:
                 staff_id=(op.staff_id or "")[:32] or None, occurred_at=op.occurred_at,
                 status=PushOpStatus.QUARANTINED if quarantined else PushOpStatus.APPLIED,
                 result=result.model_dump(mode="json"), error=result.error,
-                server_seq=server_seq, received_at=self.now, created_at=self.now,
-                updated_at=self.now)
+                received_at=self.now, created_at=self.now, updated_at=self.now)
             self.session.add(row)
+            self.inbox.append((row, result))
             detail: dict[str, Any] = {"op_id": op.op_id, "kind": op.kind.value,
                                       "device_seq": op.device_seq, "staff_id": op.staff_id}
             if quarantined:
@@ -219,6 +218,14 @@ class _Batch:
                 self.session, actor=self.actor, action=audit["action"],
                 entity_type=audit["entity_type"], entity_id=audit.get("entity_id", row.id),
                 after=detail, request_meta=self.meta)
+
+    def stamp(self, server_seq: int) -> list[proto.OpResult]:
+        """Give the prepared rows their ``server_seq``; the results in request order."""
+        done: dict[str, proto.OpResult] = {}
+        for row, result in self.inbox:
+            row.server_seq = server_seq
+            row.result = {**row.result, "server_seq": server_seq}
+            done[row.op_id] = result.model_copy(update={"server_seq": server_seq})
         return [done.get(r.op_id, r) if r.status is not proto.OpStatus.DUPLICATE else r
                 for r in self.results]
 
@@ -235,18 +242,15 @@ def _duplicate(stored: PushInbox, op: proto.PushOp) -> proto.OpResult:
 
 def _lock_device(session: Session, device_id: str, request: proto.PushRequest,
                  now: datetime) -> Device:
-    row = session.execute(
+    # The locking UPDATE returns the whole row: the device as it is now, without a SELECT.
+    device = session.scalars(
         update(Device).where(Device.id == device_id)
         .values(last_seen_at=now, app_version=request.app_version[:64] or None,
                 cache_schema_version=request.cache_schema_version)
-        .returning(Device.status, Device.last_pushed_seq, Device.last_receipt_counter)
-        .execution_options(synchronize_session=False)).first()
-    device = session.get(Device, device_id)
-    if row is None or device is None:
+        .returning(Device)
+        .execution_options(synchronize_session=False, populate_existing=True)).first()
+    if device is None:
         raise Forbidden("This terminal is not enrolled in this store.", code="device_unknown")
-    for name, value in zip(("status", "last_pushed_seq", "last_receipt_counter"), row,
-                           strict=True):
-        set_committed_value(device, name, value)
     audit_service.mark_housekeeping(session, Device)
     if device.status is DeviceStatus.REVOKED:
         raise DeviceRevoked("This terminal was revoked. Keep its outbox and pair it again.")
@@ -358,6 +362,7 @@ def _finish(session: Session, batch: _Batch, start: int, last: int,
                         .execution_options(synchronize_session=False))
         for name, value in values.items():
             set_committed_value(batch.device, name, value)
+    batch.prepare()
     allocated = changes.allocate(session)
     epoch = changes.epoch_of(session, batch.store.id)
     if batch.store.id in allocated and epoch is not None:
@@ -366,7 +371,8 @@ def _finish(session: Session, batch: _Batch, start: int, last: int,
         feed = feed_service.state(session.connection(), batch.store.id)
         assert feed is not None
         checkpoint, epoch = feed.last_seq, feed.epoch
-    results = batch.write(checkpoint)
+    results = batch.stamp(checkpoint)
+    session.flush()  # now, not at commit: the sequence's lock is taken; nothing else runs
     return proto.PushResponse(results=results, last_applied_device_seq=last,
                               expected_device_seq=expected, server_time=batch.now,
                               server_epoch=epoch, write_checkpoint=checkpoint)
