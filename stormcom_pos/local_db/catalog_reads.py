@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from stormcom_pos.domain import coupons as coupon_rules
 from stormcom_pos.domain import discounts as sale_rules
@@ -58,9 +58,12 @@ class CustomerHit:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
+# Built once: the flash sales are read on every re-pricing of the cart, at each scan.
+_ROWS = select(cache_row.c.data).where(cache_row.c.entity_type == bindparam("entity_type"))
+
+
 def _rows(conn: Connection, entity_type: str) -> Iterator[dict[str, Any]]:
-    for data in conn.execute(select(cache_row.c.data)
-                             .where(cache_row.c.entity_type == entity_type)).scalars():
+    for data in conn.execute(_ROWS, {"entity_type": entity_type}).scalars():
         yield loads(data)
 
 

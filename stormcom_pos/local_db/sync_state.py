@@ -40,12 +40,13 @@ class SyncState:
 
 
 FIELD_NAMES = tuple(f.name for f in fields(SyncState))
+# Built once: read on every scan (the stock shown is the pulled level plus unsynced moves).
+_GET_STATE = select(*(sync_state.c[name] for name in FIELD_NAMES)).where(sync_state.c.id == 1)
 
 
 def get_state(conn: Connection) -> SyncState:
     """The till's sync state."""
-    row = conn.execute(select(*(sync_state.c[name] for name in FIELD_NAMES))
-                       .where(sync_state.c.id == 1)).one()
+    row = conn.execute(_GET_STATE).one()
     values: dict[str, Any] = dict(row._mapping)
     for name in _BOOLS:
         values[name] = bool(values[name])

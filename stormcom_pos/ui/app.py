@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -14,6 +15,18 @@ def _has_display() -> bool:
     if sys.platform in ("win32", "darwin"):
         return True
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def settle_heap() -> None:
+    """Put what start-up built out of the cyclic garbage collector's reach.
+
+    A full (generation 2) collection walks every tracked object. With the modules, Qt wrappers
+    and services alive after start-up (~110,000 objects) one took ~80 ms on a 2-core till:
+    five frames, at whatever moment the collector picks, a scan included. Frozen objects
+    are skipped, so later collections only walk what the session allocated since. No collection
+    first: at this point one finds nothing to free and would cost those same ~80 ms.
+    """
+    gc.freeze()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -61,6 +74,7 @@ def run(argv: list[str]) -> int:
         window.setup_page.prefill(args.server_url, args.pairing_code)
         window.start()
         window.showMaximized()
+        settle_heap()
         return app.exec()
     finally:
         if window is not None:

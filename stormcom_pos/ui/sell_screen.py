@@ -8,19 +8,15 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -28,11 +24,10 @@ from PySide6.QtWidgets import (
 
 from stormcom_pos.services.errors import ServiceError, UnknownBarcode
 from stormcom_pos.ui.cart_actions import CartActions
+from stormcom_pos.ui.cart_table import CartTable
 from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, TouchButton, money
 
-CART_COLUMNS = ("Item", "Qty", "Price", "Discount", "Total")
 QUICK_KEY_COLUMNS = 6
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class SellScreen(CartActions, QWidget):
@@ -62,7 +57,8 @@ class SellScreen(CartActions, QWidget):
         self.results.hide()
         self.results.itemActivated.connect(self._add_result)
         left.addWidget(self.results)
-        self.table = self._build_table()
+        self.table = CartTable(currency, self)
+        self.table.itemSelectionChanged.connect(self._on_table_selection)
         left.addWidget(self.table, 1)
         middle.addLayout(left, 3)
         middle.addWidget(self._build_totals(), 2)
@@ -83,23 +79,6 @@ class SellScreen(CartActions, QWidget):
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     # --- layout -------------------------------------------------------------------------------
-    def _build_table(self) -> QTableWidget:
-        table = QTableWidget(0, len(CART_COLUMNS), self)
-        table.setObjectName("cartTable")
-        table.setHorizontalHeaderLabels(CART_COLUMNS)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(TOUCH_MIN_PX)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(CART_COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        table.itemSelectionChanged.connect(self._on_table_selection)
-        return table
-
     def _build_totals(self) -> QFrame:
         panel = QFrame(self)
         panel.setObjectName("totalsPanel")
@@ -257,25 +236,7 @@ class SellScreen(CartActions, QWidget):
         ids = [line.line_id for line in cart.lines]
         if self.selected_line_id not in ids:
             self.selected_line_id = ids[-1] if ids else None
-        self.table.blockSignals(True)
-        self.table.setRowCount(len(cart.lines))
-        for row, line in enumerate(cart.lines):
-            name = line.name + (f"\n⚠ {line.warning}" if line.warning else "")
-            cells = (name, f"{line.quantity.normalize():f}", money(line.unit_price, self.currency),
-                     money(line.discount, self.currency) if line.discount else "",
-                     money(line.total, self.currency))
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if column:
-                    item.setTextAlignment(_RIGHT)
-                self.table.setItem(row, column, item)
-            if line.line_id == self.selected_line_id:
-                self.table.selectRow(row)
-        self.table.resizeRowsToContents()
-        for row in range(self.table.rowCount()):
-            if self.table.rowHeight(row) < TOUCH_MIN_PX:
-                self.table.setRowHeight(row, TOUCH_MIN_PX)
-        self.table.blockSignals(False)
+        self.table.show_lines(cart.lines, self.selected_line_id)
         self._update_totals(cart)
 
     def _update_totals(self, cart: Any) -> None:

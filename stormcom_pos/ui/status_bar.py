@@ -94,7 +94,11 @@ class TillStatusBar(QStatusBar):
 
     @staticmethod
     def _set(label: QLabel, text: str, tone: str) -> None:
-        label.setText(text)
-        label.setProperty("tone", tone)
-        label.style().unpolish(label)
-        label.style().polish(label)
+        # The refresh runs every few seconds, a scan may be in progress: restyling a label
+        # costs a style pass and a relayout, so only a change does it.
+        if label.text() != text:
+            label.setText(text)
+        if label.property("tone") != tone:
+            label.setProperty("tone", tone)
+            label.style().unpolish(label)
+            label.style().polish(label)

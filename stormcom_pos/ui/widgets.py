@@ -81,17 +81,19 @@ class ErrorLabel(QLabel):
         self.hide()
 
     def show_error(self, text: str) -> None:
-        self.setProperty("tone", "error")
-        self._show(text)
+        self._show(text, "error")
 
     def show_info(self, text: str) -> None:
-        self.setProperty("tone", "info")
-        self._show(text)
+        self._show(text, "info")
 
-    def _show(self, text: str) -> None:
+    def _show(self, text: str, tone: str) -> None:
         self.setText(text)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        # Re-polish only when the tone changes: each polish re-resolves the style sheet and
+        # re-lays the screen out, and the sell screen shows a message on every scan.
+        if self.property("tone") != tone:
+            self.setProperty("tone", tone)
+            self.style().unpolish(self)
+            self.style().polish(self)
         self.setVisible(bool(text))
 
     def clear_message(self) -> None:
