@@ -9,7 +9,8 @@ settings: fsync off, synchronous_commit off), migrated; one store on the Enterpr
 sell in the same store, so every sale contends for that store's change-sequence counter row
 (the worst case: one store, many tills).
 
-Server: the real app under uvicorn on 127.0.0.1 (``--workers`` processes; rate limits off),
+Server: the real app as production runs it, ``stormcom-server serve --workers N`` on 127.0.0.1
+(N uvicorn processes, each with its own SO_REUSEPORT socket; rate limits off),
 spoken to over HTTP/1.1 keep-alive with httpx, one client thread per terminal. Each sale is 3
 lines with tax and a cash payment; a push carries ``--batch`` sales (1: push after every sale,
 what a till does online). Printed: sales per second over the whole run and the median/p95
@@ -275,9 +276,9 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "STORMCOM_DATABASE_URL": url, "STORMCOM_RATE_LIMIT_ENABLED": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"], env=env, cwd=Path(__file__).resolve().parents[1])
+        [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env, cwd=Path(__file__).resolve().parents[1])
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -308,8 +309,9 @@ def main() -> None:
     try:
         info = setup(url, args.terminals)
         proc, base = serve(url, args.workers)
-        print(f"PostgreSQL, {args.terminals} terminals in one store, uvicorn --workers "
-              f"{args.workers} on loopback, {os.cpu_count()} CPUs shared with the clients")
+        print(f"PostgreSQL, {args.terminals} terminals in one store, stormcom-server serve "
+              f"--workers {args.workers} on loopback, {os.cpu_count()} CPUs shared with the "
+              "clients")
         try:
             for batch in args.batch:
                 elapsed, lat = run_http(base, info, args.sales, batch)

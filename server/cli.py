@@ -38,14 +38,20 @@ def cmd_downgrade(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
+    from server.serving import Listen, ServeError, serve
 
-    from server.app import create_app
-
-    _engine(settings)
-    uvicorn.run(
-        create_app(settings), host=args.host or settings.host, port=args.port or settings.port
-    )
+    engine = _engine(settings)
+    engine.dispose()  # checked; each worker opens its own pool
+    if args.workers > 1 and engine.dialect.name == "sqlite":
+        raise CommandError("--workers above 1 needs PostgreSQL: the embedded SQLite file "
+                           "takes one writer at a time. Serve it with one process.")
+    listen = Listen(host=args.host or settings.host, port=args.port or settings.port,
+                    workers=args.workers, log_level=args.log_level,
+                    access_log=not args.no_access_log)
+    try:
+        serve(settings, listen)
+    except ServeError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -128,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP API with uvicorn")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes sharing the port (PostgreSQL; default 1)")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--no-access-log", action="store_true", help="no line per request")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="upgrade the database schema (to head by default)")

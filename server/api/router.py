@@ -25,6 +25,9 @@ API_PREFIX = "/api/v1"
 
 def build_api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
+    # Routes are matched in order, one by one: the sync routes every till calls all day come
+    # first (matching ~280 routes before them cost a push ~3 ms).
+    api.include_router(sync_views.router)
     api.include_router(identity_views.router)
     api.include_router(staff_views.router)
     api.include_router(stores_views.router)
@@ -46,6 +49,5 @@ def build_api_router() -> APIRouter:
     api.include_router(tax_views.router)
     api.include_router(shipping_views.router)
     api.include_router(promotions_views.router)
-    api.include_router(sync_views.router)
     api.include_router(anomalies_views.router)
     return api

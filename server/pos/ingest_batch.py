@@ -36,13 +36,17 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[start:start + _CHUNK]
 
 
-def lock_rows(session: Session, ops: list[proto.PushOp]) -> None:
+def lock_rows(session: Session, ops: list[proto.PushOp], *, variants: bool = True) -> None:
     """PostgreSQL: lock every row the batch's ops will lock, up front, by kind and id order
     (variants, orders, drawer sessions, customers). Ops then re-take locks they hold, so two
-    batches sharing rows wait for each other instead of deadlocking. SQLite has one writer."""
+    batches sharing rows wait for each other instead of deadlocking. SQLite has one writer.
+
+    ``variants=False`` leaves the variants to ``write_stock``, which locks them (in id order,
+    after every other lock) only at the end: every till sells the same items, and a lock taken
+    at the start was held through the whole batch."""
     if len(ops) < 2 or session.get_bind().dialect.name != "postgresql":
         return
-    variants: list[Any] = []
+    wanted_variants: list[Any] = []
     orders: list[Any] = []
     drawers: list[Any] = []
     customers: list[Any] = []
@@ -51,22 +55,26 @@ def lock_rows(session: Session, ops: list[proto.PushOp]) -> None:
         raw = p.get("lines")
         lines: list[Any] = raw if isinstance(raw, list) else []
         if op.kind is proto.OpKind.ORDER_SUBMIT:
-            variants += [ln.get("variant_id") for ln in lines if isinstance(ln, dict)]
+            wanted_variants += [ln.get("variant_id") for ln in lines if isinstance(ln, dict)]
             customers.append(p.get("customer_id"))
         elif op.kind is proto.OpKind.REFUND_SUBMIT:
             orders.append(p.get("order_id"))
         elif op.kind in (proto.OpKind.STOCK_ADJUST, proto.OpKind.STOCK_COUNT):
-            variants.append(p.get("variant_id"))
+            wanted_variants.append(p.get("variant_id"))
         drawers.append(p.get("pos_session_id"))
-    if _strings(orders):
-        variants += session.scalars(select(OrderItem.variant_id).where(
+    if not variants:
+        wanted_variants = []
+    if variants and _strings(orders):
+        wanted_variants += session.scalars(select(OrderItem.variant_id).where(
             OrderItem.order_id.in_(_strings(orders)))).all()
-    for model, ids in ((Variant, variants), (Order, orders), (PosSession, drawers),
+    for model, ids in ((Variant, wanted_variants), (Order, orders), (PosSession, drawers),
                        (Customer, customers)):
         wanted = _strings(ids)
         if wanted:
+            # FOR NO KEY UPDATE, what an UPDATE takes: it does not wait for the KEY SHARE
+            # lock another push's order lines hold on a variant they reference.
             session.execute(select(model.id).where(model.id.in_(wanted))
-                            .order_by(model.id).with_for_update())
+                            .order_by(model.id).with_for_update(key_share=True))
 
 
 def prefetch(session: Session, store_id: str, ops: list[proto.PushOp],
@@ -104,14 +112,39 @@ def prefetch(session: Session, store_id: str, ops: list[proto.PushOp],
     cache.orders_read.update(numbers)
 
 
+class StockDrift(Exception):  # noqa: N818 - a signal to the push service, not a failure
+    """Another push moved a variant between this batch's read and its lock, and the levels
+    now cross zero differently: the batch is redone op by op, with the locks up front."""
+
+
 def write_stock(session: Session, cache: common.BatchCache, now: datetime) -> None:
-    """The stock a shared batch moved: one relative UPDATE per variant, sent as one
-    executemany (its changes are already noted by ``ingest_common.move_stock``)."""
+    """The stock a shared batch moved: lock its variants in id order, settle the levels its
+    ledger rows state (another push may have moved them since the batch read them), then one
+    relative UPDATE per variant, sent as one executemany (its changes are already noted by
+    ``ingest_common.move_stock``)."""
     if not cache.stock_moved:
         return
+    ids = sorted(cache.stock_moved)
+    locked = dict(session.execute(select(Variant.id, Variant.stock_quantity)
+                                  .where(Variant.id.in_(ids)).order_by(Variant.id)
+                                  .with_for_update(key_share=True)).all())
+    _settle(cache, {vid: locked[vid] - cache.stock_read[vid] for vid in ids if vid in locked})
     variant = Variant.__table__
     stmt = (update(variant).where(variant.c.id == bindparam("moved_id"))
             .values(stock_quantity=variant.c.stock_quantity + bindparam("moved_by"),
                     updated_at=now))
     session.connection().execute(stmt, [{"moved_id": variant_id, "moved_by": delta}
                                         for variant_id, delta in sorted(cache.stock_moved.items())])
+
+
+def _settle(cache: common.BatchCache, drift: dict[str, int]) -> None:
+    if not any(drift.values()):
+        return
+    for move in cache.movements:
+        moved = drift.get(move.row.variant_id, 0)
+        if not moved:
+            continue
+        after = move.level_after + moved
+        if move.reported or (after < 0 and move.delta < 0 and move.tracked) != move.flagged:
+            raise StockDrift(move.row.variant_id)
+        move.row.new_quantity = after

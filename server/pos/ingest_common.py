@@ -53,6 +53,20 @@ class OpRefused(Exception):  # noqa: N818 - the op cannot be stored: it is quara
 
 
 @dataclass
+class Movement:
+    """A shared batch's stock movement, settled when the batch locks its variants at its end
+    (``ingest_batch.write_stock``): the level it leaves and whether it flagged negative stock
+    were worked out from the level read earlier, unlocked."""
+
+    row: InventoryAdjustment
+    delta: int
+    level_after: int
+    tracked: bool
+    flagged: bool
+    reported: bool  # the op's result states the level (a stock op): it must be exact
+
+
+@dataclass
 class BatchCache:
     """Lookups shared by the ops of one push: staff memberships always; with ``shared`` (the
     push applies the whole batch under one SAVEPOINT, so no op's rows roll back alone) also
@@ -69,6 +83,8 @@ class BatchCache:
     orders_read: set[str] = field(default_factory=set)  # order ids and numbers looked up
     stock: dict[str, int] = field(default_factory=dict)  # variant id -> level after the batch
     stock_moved: dict[str, int] = field(default_factory=dict)  # variant id -> summed delta
+    stock_read: dict[str, int] = field(default_factory=dict)  # variant id -> level as read
+    movements: list[Movement] = field(default_factory=list)  # the batch's, in order
 
     def note_order(self, order_id: str, number: str) -> None:
         self.order_ids.add(order_id)
@@ -88,6 +104,7 @@ class OpContext:
     # Rows nothing reads back during the op (ledger rows, flags): added in one go at its end,
     # so the flush inserts each table's rows in one statement.
     deferred: list[Any] = field(default_factory=list)
+    moves: list[Movement] = field(default_factory=list)  # a shared batch's, to settle
 
     @property
     def store_id(self) -> str:
@@ -282,17 +299,19 @@ def whole_units(quantity: Decimal) -> int | None:
 def move_stock(ctx: OpContext, variant: Variant, delta: int, *, reason: AdjustmentReason,
                movement_id: str | None = None, order_id: str | None = None,
                user_id: str | None = None, note: str | None = None,
-               entity: tuple[str, str] | None = None) -> int:
+               entity: tuple[str, str] | None = None, reported: bool = False) -> int:
     """Add ``delta`` to the variant's stock (relative UPDATE, no lost update; a shared batch's
     once at its end) and append the ledger row in the same transaction; flags stock going
-    below zero. Returns the new level."""
-    if ctx.cache.shared:
-        # The batch's variants are locked (PostgreSQL) or the push is the only writer
-        # (SQLite), so the level read once is exact; the batch's summed deltas are written at
-        # its end, one relative UPDATE per variant (``ingest_batch.write_stock``).
-        new_quantity = ctx.cache.stock.get(variant.id, variant.stock_quantity) + delta
-        ctx.cache.stock[variant.id] = new_quantity
-        ctx.cache.stock_moved[variant.id] = ctx.cache.stock_moved.get(variant.id, 0) + delta
+    below zero. Returns the new level (``reported``: the caller tells it to the till)."""
+    cache = ctx.cache
+    if cache.shared:
+        # The level read by the batch, unlocked; the batch's summed deltas are written at its
+        # end under the variants' locks, which settles the levels the ledger rows state
+        # (``ingest_batch.write_stock``). Until then no till waits on these rows.
+        cache.stock_read.setdefault(variant.id, variant.stock_quantity)
+        new_quantity = cache.stock.get(variant.id, variant.stock_quantity) + delta
+        cache.stock[variant.id] = new_quantity
+        cache.stock_moved[variant.id] = cache.stock_moved.get(variant.id, 0) + delta
     else:
         new_quantity = ctx.session.execute(
             update(Variant).where(Variant.id == variant.id)
@@ -310,8 +329,12 @@ def move_stock(ctx: OpContext, variant: Variant, delta: int, *, reason: Adjustme
     if movement_id:
         movement.id = movement_id  # minted by the till: kept
     ctx.deferred.append(movement)
-    if new_quantity < 0 and delta < 0 and variant.track_inventory:
+    negative = new_quantity < 0 and delta < 0 and variant.track_inventory
+    if negative:
         kind_type, kind_id = entity or ("variant", variant.id)
         ctx.flag(AnomalyKind.NEGATIVE_STOCK, kind_type, kind_id, variant_id=variant.id,
                  sku=variant.sku, stock_after=new_quantity, change=delta)
+    if cache.shared:
+        ctx.moves.append(Movement(movement, delta, int(new_quantity),
+                                  bool(variant.track_inventory), bool(negative), reported))
     return int(new_quantity)

@@ -50,7 +50,8 @@ def adjust(ctx: common.OpContext, data: StockAdjust) -> common.Outcome:
     level = common.move_stock(ctx, variant, data.quantity_change, reason=reason,
                               movement_id=data.movement_id, user_id=user_id,
                               note=f"POS: {note}" if note else "POS adjustment",
-                              entity=("inventory_adjustment", data.movement_id))
+                              entity=("inventory_adjustment", data.movement_id),
+                              reported=True)
     return common.Outcome("inventory_adjustment", data.movement_id,
                           {"movement_id": data.movement_id, "stock_quantity": level})
 
@@ -65,6 +66,6 @@ def count(ctx: common.OpContext, data: StockCount) -> common.Outcome:
     level = common.move_stock(
         ctx, variant, delta, reason=AdjustmentReason.CORRECTION, movement_id=data.count_id,
         user_id=user_id, note=f"POS count: {data.counted} counted, {data.seen_on_hand} seen",
-        entity=("inventory_adjustment", data.count_id))
+        entity=("inventory_adjustment", data.count_id), reported=True)
     return common.Outcome("inventory_adjustment", data.count_id, {
         "movement_id": data.count_id, "delta": delta, "stock_quantity": level})

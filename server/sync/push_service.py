@@ -154,6 +154,7 @@ class _Batch:
         if self.cache.shared:  # any failure sends the whole batch back op by op
             outcome = HANDLERS[op.kind](ctx, decode(op))
             self.session.add_all(ctx.deferred)  # later ops may read them (a refund's ledger)
+            self.cache.movements.extend(ctx.moves)
             return self._applied(op, digest, ctx, outcome)
         try:
             with self.session.begin_nested():
@@ -268,28 +269,31 @@ def push(session: Session, *, actor: Principal, request: proto.PushRequest, now:
         raise Forbidden("This terminal's store no longer exists.", code="device_unknown")
     ops = sorted(request.ops, key=lambda o: o.device_seq)
     fresh = [o for o in ops if o.device_seq > device.last_pushed_seq]
-    ingest_batch.lock_rows(session, fresh)
+    ingest_batch.lock_rows(session, fresh, variants=False)
     stored = {row.op_id: row for row in session.scalars(select(PushInbox).where(
         PushInbox.op_id.in_({o.op_id for o in ops})))} if ops else {}
     start = device.last_pushed_seq
-    if len(fresh) > 1:
+    if fresh:
         # One SAVEPOINT for the batch instead of one per op: the ops' reads come from one
-        # prefetch and their rows are written together. Any failure (an op to quarantine, a
-        # constraint) rolls it all back and the batch is applied op by op below, as if this
-        # had never run.
+        # prefetch, their rows are written together, and the variants every till sells are
+        # locked last (write_stock). Any failure (an op to quarantine, a constraint, stock
+        # that moved under the batch) rolls it all back and the batch is applied op by op
+        # below, as if this had never run.
         batch = _Batch(session, actor, device, store, now, meta, shared=True)
         try:
             with session.begin_nested():
                 ingest_batch.prefetch(session, store.id, fresh, batch.cache)
                 last, expected = _walk(session, batch, ops, stored)
+                session.flush()
                 ingest_batch.write_stock(session, batch.cache, now)
                 session.flush()
         except TRANSIENT:
             raise
-        except Exception:  # noqa: BLE001 - retried op by op, which sorts out each op
-            log.info("push batch of %d ops applied op by op", len(fresh))
+        except Exception as exc:  # noqa: BLE001 - retried op by op, which sorts out each op
+            log.info("push batch of %d ops applied op by op (%r)", len(fresh), exc)
         else:
             return _finish(session, batch, start, last, expected)
+        ingest_batch.lock_rows(session, fresh)  # op by op takes the variants' locks up front
     batch = _Batch(session, actor, device, store, now, meta)
     last, expected = _walk(session, batch, ops, stored)
     return _finish(session, batch, start, last, expected)

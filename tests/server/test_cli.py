@@ -89,3 +89,108 @@ def test_pair_terminal_prints_a_code_that_enrols_once(tmp_path: Path) -> None:
         device = db.get(Device, enrolled.device.id)
         assert device is not None and device.name == "Front till" and enrolled.credential
     engine.dispose()
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[str]) -> None:
+    import time
+
+    import httpx
+
+    for _ in range(300):
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not answer /health")
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = Path(task, "children").read_text().split()
+        found.update(int(c) for c in children)
+    return found
+
+
+def _serving_pids(port: int) -> set[int]:
+    """The processes with a socket listening on ``port`` (from /proc, as ss would say)."""
+    import os
+
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in Path(proc, "fd").iterdir():
+                link = os.readlink(fd)
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    pids.add(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_serve_with_workers_listens_in_each_worker_and_stops_on_sigterm(
+        pg_cluster, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    import httpx
+
+    url = pg_cluster.create_database(f"serve_{os.getpid()}")
+    assert run_cli("migrate", env_url=url).returncode == 0
+    port = _closed_port()
+    env = {**os.environ, "STORMCOM_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2", "--no-access-log"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_healthy(base, proc)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        # Each worker has its own listening socket (SO_REUSEPORT), the supervisor none: the
+        # kernel spreads the tills' long-lived connections over the workers.
+        assert _serving_pids(port) == workers
+        statuses = {httpx.get(f"{base}/health", headers={"Connection": "close"}).status_code
+                    for _ in range(20)}
+        assert statuses == {200}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    assert run_cli("migrate", env_url=f"sqlite:///{db}").returncode == 0
+    result = run_cli("serve", "--workers", "2", env_url=f"sqlite:///{db}")
+    assert result.returncode == 2
+    assert "needs PostgreSQL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_says_when_the_port_is_taken(pg_cluster) -> None:
+    import os
+
+    url = pg_cluster.create_database(f"taken_{os.getpid()}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+                         env_url=url)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -203,4 +203,9 @@ def test_batches_touching_the_same_rows_in_opposite_orders_do_not_deadlock(
     assert codes == [200, 200]
     with db_session(app) as db:
         levels = {v.id: v.stock_quantity for v in db.scalars(select(Variant))}
+        ledger = {vid: sorted(db.scalars(select(InventoryAdjustment.new_quantity).where(
+            InventoryAdjustment.variant_id == vid)).all()) for vid in (first, last)}
     assert levels[first] == levels[last] == 0
+    # Each batch read the levels before the other committed; the levels its ledger rows state
+    # were settled when it locked the variants: every level from 9 down to 0, once.
+    assert ledger[first] == ledger[last] == list(range(10))

@@ -140,3 +140,78 @@ def test_a_refund_in_the_batch_of_its_sale_sees_the_sales_ledger_and_restocks(
         moves = db.scalars(select(InventoryAdjustment).where(
             InventoryAdjustment.order_id == order_id).order_by(InventoryAdjustment.new_quantity))
         assert [(m.quantity_change, m.new_quantity) for m in moves] == [(-3, 7), (1, 8)]
+
+
+@pytest.fixture
+def stock_moved_under_the_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another till sold 9 of every variant between the batch's read and its lock: the batch
+    read a level 9 higher than the one it will lock (what a concurrent push does, without
+    the threads)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from server.pos import ingest_batch
+
+    real = ingest_batch.prefetch
+
+    def prefetch(session: Any, store_id: str, ops: Any, cache: Any) -> None:
+        real(session, store_id, ops, cache)
+        for variant, _product in cache.variants.values():
+            set_committed_value(variant, "stock_quantity", variant.stock_quantity + 9)
+
+    monkeypatch.setattr(ingest_batch, "prefetch", prefetch)
+
+
+@pytest.mark.usefixtures("stock_moved_under_the_batch")
+def test_levels_moved_under_the_batch_are_settled_when_it_locks(
+    client: TestClient, app: FastAPI, clock: FakeClock, terminal_a: Terminal,
+    catalog_a: Catalog, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="stormcom.sync")
+    variant = catalog_a.variant_ids[0]
+    session_id, opened = drawer_open(terminal_a, clock.now)
+    sales = [sale(terminal_a, catalog_a, session_id, clock.now, lines=[(variant, 2)])[1]
+             for _ in range(2)]
+    body = push(client, terminal_a, [opened, *sales])
+
+    assert not _fell_back(caplog)
+    assert [r["anomalies"] for r in body["results"]] == [[], [], []]
+    with db_session(app) as db:
+        assert db.get(Variant, variant).stock_quantity == 6  # type: ignore[union-attr]
+        levels = db.scalars(select(InventoryAdjustment.new_quantity)
+                            .where(InventoryAdjustment.variant_id == variant)).all()
+        # What the ledger says is the level after each sale, not the level read (17, 15).
+        assert sorted(levels) == [6, 8]
+
+
+@pytest.mark.usefixtures("stock_moved_under_the_batch")
+def test_a_level_that_now_crosses_zero_sends_the_batch_op_by_op(
+    client: TestClient, app: FastAPI, clock: FakeClock, terminal_a: Terminal,
+    catalog_a: Catalog, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="stormcom.sync")
+    variant = catalog_a.variant_ids[0]
+    session_id, opened = drawer_open(terminal_a, clock.now)
+    _, sold = sale(terminal_a, catalog_a, session_id, clock.now, lines=[(variant, 12)])
+    body = push(client, terminal_a, [opened, sold])
+
+    # Read 19, it looked like 7 left; locked 10, it leaves -2: flagged, as op by op does.
+    assert _fell_back(caplog)
+    assert body["results"][1]["status"] == "applied"
+    assert body["results"][1]["anomalies"] == [AnomalyKind.NEGATIVE_STOCK.value]
+    with db_session(app) as db:
+        assert db.scalars(select(InventoryAdjustment.new_quantity)
+                          .where(InventoryAdjustment.variant_id == variant)).all() == [-2]
+        assert _count(app, PosAnomaly, PosAnomaly.kind == AnomalyKind.NEGATIVE_STOCK) == 1
+
+
+@pytest.mark.usefixtures("stock_moved_under_the_batch")
+def test_a_stock_op_reports_the_level_it_left_even_when_it_moved_under_the_batch(
+    client: TestClient, app: FastAPI, clock: FakeClock, terminal_a: Terminal,
+    catalog_a: Catalog,
+) -> None:
+    variant = catalog_a.variant_ids[1]
+    adjust = op(terminal_a, "stock.adjust", {"movement_id": new_id(), "variant_id": variant,
+                                             "quantity_change": 5, "reason": "found"},
+                at=clock.now)
+    body = push(client, terminal_a, [adjust])
+    assert body["results"][0]["result"]["stock_quantity"] == 15  # 10 + 5, not 19 + 5
