@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/bench_sync_client.py [--products 200000] [--sales 
 
 Setup: a server database (SQLite by default, or a throwaway PostgreSQL cluster) seeded with
 ``seed_demo(engine, products=N)`` (the demo store plus N synthetic products of one variant
-each), served by the real app under uvicorn on 127.0.0.1 (one worker, rate limits off). One
+each), served by the real app (`stormcom-server serve`, one worker, rate limits off). One
 till (its own SQLite file, WAL, synchronous=FULL) enrols with the seed's pairing code through
 ``ServerClient``.
 
@@ -118,7 +118,7 @@ def main() -> None:
 def run(args: argparse.Namespace, work: Path, url: str) -> None:
     code, cashier = seed(url, args.products)
     proc, base = serve(url, 1)
-    print(f"server: {args.backend}, uvicorn 1 worker on loopback; one till (SQLite, "
+    print(f"server: {args.backend}, stormcom-server serve, 1 worker on loopback; one till (SQLite, "
           f"synchronous=FULL)")
     try:
         db = LocalDb(work / "till.db")
