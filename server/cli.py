@@ -103,7 +103,11 @@ def cmd_pair_terminal(settings: Settings, args: argparse.Namespace) -> None:
 
     from server.clock import system_clock
     from server.errors import ServiceError
-    from server.seed.operators import create_pairing_code
+    from server.seed.operators import (
+        create_pairing_code,
+        pending_terminal,
+        reissue_pairing_code,
+    )
     from server.stores import plan_service
     from server.stores.models import Store
 
@@ -116,7 +120,13 @@ def cmd_pair_terminal(settings: Settings, args: argparse.Namespace) -> None:
             plan_service.require_pos_access(session, store_id=store.id, now=system_clock())
         except ServiceError as exc:
             raise CommandError(f"store {store.slug!r}: {exc.detail}") from exc
-        _, code = create_pairing_code(session, store=store, name=args.name)
+        # A till of this name still waiting (the demo seed makes one, or an earlier run):
+        # a fresh code for it rather than a second pending terminal.
+        waiting = pending_terminal(session, store=store, name=args.name)
+        if waiting is not None:
+            code = reissue_pairing_code(session, device=waiting)
+        else:
+            _, code = create_pairing_code(session, store=store, name=args.name)
         session.commit()
         print(code if args.quiet else f"pairing code for {args.name!r} in {store.slug}: {code}")
 

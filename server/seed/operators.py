@@ -21,7 +21,7 @@ from server.identity.permissions import (
     SYSTEM_ROLE_PERMISSIONS,
     SystemRole,
 )
-from server.pos.models import Device
+from server.pos.models import Device, DeviceStatus
 from server.stores.models import Store, StoreSubscription, SubscriptionPlan
 from stormcom_pos.domain.enums import SubscriptionStatus
 from stormcom_pos.domain.money import minor_units
@@ -199,3 +199,25 @@ def create_pairing_code(
     session.add(device)
     session.flush()
     return device, code
+
+
+def pending_terminal(session: Session, *, store: Store, name: str) -> Device | None:
+    """The store's terminal of this name still waiting for its pairing code (not enrolled,
+    not revoked), if any."""
+    return session.scalar(
+        select(Device).where(Device.store_id == store.id, Device.name == name,
+                             Device.credential_hash.is_(None),
+                             Device.status != DeviceStatus.REVOKED)
+        .order_by(Device.terminal_number))
+
+
+def reissue_pairing_code(session: Session, *, device: Device, now: datetime | None = None,
+                         lifetime: timedelta = PAIRING_LIFETIME) -> str:
+    """A fresh single-use code for a terminal that has not enrolled yet; the old one stops
+    working."""
+    now = now or utcnow()
+    code = new_pairing_code()
+    device.pairing_code_hash = hash_token(code.replace("-", ""))
+    device.pairing_code_expires_at = now + lifetime
+    session.flush()
+    return code

@@ -91,6 +91,41 @@ def test_pair_terminal_prints_a_code_that_enrols_once(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_pair_terminal_twice_gives_the_waiting_till_a_fresh_code(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from server.db.engine import make_engine, make_session_factory
+    from server.errors import ServiceError
+    from server.pos import devices_service
+    from server.pos.models import Device
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert run_cli("migrate", env_url=url).returncode == 0
+    assert run_cli("create-store", "--name", "Corner", "--slug", "corner", "--email",
+                   "o@corner.test", "--plan", "BASIC", env_url=url).returncode == 0
+    codes = [run_cli("pair-terminal", "--store", "corner", "--name", "Till 1", "--quiet",
+                     env_url=url).stdout.strip() for _ in range(2)]
+    engine = make_engine(url)
+    with make_session_factory(engine)() as db:
+        db.info["store_id"] = None
+        names = db.scalars(select(Device.name).execution_options(all_stores=True)).all()
+        assert names == ["Till 1"]  # one waiting till, not two
+        with pytest.raises(ServiceError):
+            devices_service.enrol(db, code=codes[0], now=datetime.now(UTC))
+        db.rollback()
+        assert devices_service.enrol(db, code=codes[1], now=datetime.now(UTC)).credential
+        db.commit()
+    # Enrolled: the next code of that name is for a new till.
+    assert run_cli("pair-terminal", "--store", "corner", "--name", "Till 1",
+                   env_url=url).returncode == 0
+    with make_session_factory(engine)() as db:
+        count = len(db.scalars(select(Device.id).execution_options(all_stores=True)).all())
+        assert count == 2
+    engine.dispose()
+
+
 def _wait_healthy(base: str, proc: subprocess.Popen[str]) -> None:
     import time
 
