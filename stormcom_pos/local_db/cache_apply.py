@@ -25,9 +25,11 @@ from stormcom_pos.domain.sync_protocol import SNAPSHOT_LATER, SNAPSHOT_SELLING, 
 from stormcom_pos.local_db.cache_tables import (
     SEARCH_TABLE,
     cache_customer,
+    cache_meta,
     cache_product,
     cache_product_category,
     cache_row,
+    cache_seen,
     cache_variant,
 )
 from stormcom_pos.local_db.codec import decimal_text, to_decimal
@@ -210,8 +212,15 @@ def rebuild_search(conn: Connection) -> None:
 
 
 def clear_cache(conn: Connection) -> None:
-    """Empty every cache table (a resync follows); the ledger is not touched."""
+    """Empty every cache table (a first load follows); the ledger is not touched."""
     for table in (cache_row, cache_product, cache_variant, cache_product_category,
-                  cache_customer):
+                  cache_customer, cache_seen):
         conn.execute(delete(table))
+    conn.execute(delete(cache_meta).where(cache_meta.c.key != "schema_version"))
     conn.exec_driver_sql(f"DELETE FROM {SEARCH_TABLE}")
+
+
+def table_of(entity_type: str) -> Table | None:
+    """The cache table of an entity type with columns of its own (None: ``cache_row``)."""
+    typed = _TYPED.get(entity_type)
+    return typed[0] if typed else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text
 
-CACHE_SCHEMA_VERSION = 1
+CACHE_SCHEMA_VERSION = 2  # 2: cache_seen (a resync keeps the cache)
 
 cache_metadata = MetaData()
 
@@ -31,6 +31,14 @@ cache_row = Table(
     Column("entity_type", String, primary_key=True),
     Column("id", String, primary_key=True),
     Column("data", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The ids a resync's snapshot has delivered so far, per entity type (``cache_reload``).
+cache_seen = Table(
+    "cache_seen", cache_metadata,
+    Column("entity_type", String, primary_key=True),
+    Column("id", String, primary_key=True),
     sqlite_with_rowid=False,
 )
 

@@ -6,9 +6,10 @@ page is written in one local transaction together with where to resume (entity t
 from zero (failure case F15). Every page after the first asks for the first page's ``as_of``;
 the last page also marks the bootstrap done and sets the pull cursor to ``(epoch, as_of)``, so
 the pull that follows picks up whatever changed while the pages were read (F14). Selling can
-start once the selling group is in. The search index is not kept up page by page: the last
-variant page builds it in one go (products are loaded before variants), in that page's
-transaction. The next page is requested while the current one is written, so the network
+start once the selling group is in. A resync of a till that can sell reloads over the cache it
+has and keeps selling from it (``local_db.cache_reload``). The search index is not kept up page
+by page: the last variant page builds it in one go (products are loaded before variants), in
+that page's transaction. The next page is requested while the current one is written, so the network
 and the local disk work at the same time.
 """
 
@@ -19,8 +20,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy import Connection
+
 from stormcom_pos.domain import sync_protocol as proto
-from stormcom_pos.local_db import cache_apply, sync_state
+from stormcom_pos.local_db import cache_apply, cache_reload, sync_state
 from stormcom_pos.local_db.database import LocalDb
 from stormcom_pos.sync.client import ServerClient
 from stormcom_pos.sync.errors import ResyncRequired
@@ -52,19 +55,32 @@ def run(db: LocalDb, client: ServerClient, *, limit: int, progress: Progress | N
                 raise
             log.warning("snapshot restarted: %s", exc.message)
             with db.write() as conn:
-                cache_apply.clear_cache(conn)
-                sync_state.update_state(conn, **RESET_FIELDS)
+                restart(conn)
+
+
+def restart(conn: Connection) -> None:
+    """Load the snapshot again from the start. A till that can sell keeps its cache and
+    sells from it until the new one is in (``cache_reload``); one that cannot starts from
+    empty tables."""
+    if sync_state.get_state(conn).selling_ready:
+        cache_reload.begin(conn)
+        sync_state.update_state(conn, **(RESET_FIELDS | {"selling_ready": True}))
+    else:
+        cache_apply.clear_cache(conn)
+        sync_state.update_state(conn, **RESET_FIELDS)
 
 
 def _load(db: LocalDb, client: ServerClient, limit: int, progress: Progress | None) -> None:
     with db.read() as conn:
         state = sync_state.get_state(conn)
+        reload = state.selling_ready and cache_reload.active(conn)
     if state.bootstrap_done:
         return
-    if state.snapshot_as_of is None:  # a fresh start: whatever the cache holds goes
-        with db.write() as conn:
-            cache_apply.clear_cache(conn)
-            sync_state.update_state(conn, **RESET_FIELDS)
+    if state.snapshot_as_of is None:
+        if not reload:  # a first start: whatever the cache holds goes
+            with db.write() as conn:
+                cache_apply.clear_cache(conn)
+                sync_state.update_state(conn, **RESET_FIELDS)
         index, after, as_of, epoch, loaded = 0, None, None, None, 0
     else:
         index = ORDER.index(state.snapshot_entity) if state.snapshot_entity else 0
@@ -97,8 +113,14 @@ def _load(db: LocalDb, client: ServerClient, limit: int, progress: Progress | No
                            "cursor": proto.encode_cursor(epoch, as_of)}
             with db.write() as conn:
                 cache_apply.load_snapshot_rows(conn, entity, page.rows, index=False)
+                if reload:
+                    cache_reload.note(conn, entity, (row["id"] for row in page.rows))
+                    if finished:
+                        cache_reload.sweep(conn, entity)
                 if finished and entity == SEARCHED:
                     cache_apply.rebuild_search(conn)
+                if last and reload:
+                    cache_reload.end(conn)
                 sync_state.update_state(conn, **fields)
             if progress is not None:
                 progress(BootstrapProgress(entity_type=entity, loaded_rows=loaded,

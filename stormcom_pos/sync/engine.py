@@ -187,8 +187,7 @@ class SyncEngine:
             if new_epoch:
                 log.warning("server epoch changed (%s -> %s): cache resync, %d ops requeued",
                             state.epoch, response.server_epoch, requeued)
-                cache_apply.clear_cache(conn)
-                fields |= bootstrap_module.RESET_FIELDS
+                bootstrap_module.restart(conn)
             sync_state.update_state(conn, **fields)
         return requeued
 
@@ -224,9 +223,9 @@ class SyncEngine:
                 if response.last_applied_device_seq < outbox.last_device_seq(conn):
                     count = outbox.requeue_after(conn, response.last_applied_device_seq)
                     log.warning("server is behind this till: %d ops requeued", count)
-                cache_apply.clear_cache(conn)
+                bootstrap_module.restart(conn)
                 sync_state.update_state(conn, server_last_applied_seq=(
-                    response.last_applied_device_seq), **bootstrap_module.RESET_FIELDS)
+                    response.last_applied_device_seq))
             self.push_pending()
             self.bootstrap()
 

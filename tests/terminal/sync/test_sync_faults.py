@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from server.catalog.models import Variant
+from server.db.base import utcnow
 from server.db.engine import make_engine
 from server.sync.models import StoreSyncState
 from stormcom_pos.domain import sync_protocol as proto
@@ -236,6 +237,42 @@ def test_an_expired_cursor_resyncs_the_cache_and_keeps_the_ledger(
     assert set(before) == set(till.outbox_statuses())
     assert len(till.sales()) == 2
     _check(server, till)
+
+
+def test_a_resync_sells_from_the_cache_it_has_and_drops_what_the_server_deleted(
+        server: ServerHarness, catalog: Catalog, till: Till) -> None:
+    _synced(till)
+    gone, kept = catalog.variant_ids[-1], catalog.variant_ids[0]
+    with service_session(server.url, catalog.store_id) as db:
+        db.get(Variant, gone).deleted_at = utcnow()  # type: ignore[union-attr]
+        db.commit()
+    _reprice(server, catalog, "0.25")
+    head = server.scalar("SELECT last_seq FROM store_sync_state WHERE store_id = :s",
+                         s=catalog.store_id)
+    _compact(server, catalog.store_id, head)  # the till must resync
+    # The network goes after the resync's second snapshot page.
+    server.transport.add("drop_request", "GET", "/sync/snapshot", skip=2, times=1_000)
+    assert till.engine.sync_once().last_error is not None
+
+    def cached(t: Till) -> set[str]:
+        with t.db.read() as conn:
+            return set(conn.exec_driver_sql("SELECT id FROM cache_variant").scalars())
+
+    with till.db.read() as conn:
+        state = sync_state.get_state(conn)
+    assert state.selling_ready and not state.bootstrap_done  # the till still sells...
+    assert cached(till) == set(catalog.variant_ids)  # ...from the rows it had
+    till.open_drawer()
+    till.sell(catalog, lines=[(kept, 1)])
+    resumed = till.reopen()  # a restart in the middle carries on with the reload
+    server.transport.clear()
+    _synced(resumed)
+    assert cached(resumed) == set(catalog.variant_ids) - {gone}
+    with resumed.db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM cache_seen").scalar() == 0
+    assert len(resumed.sales()) == 1
+    _check(server, resumed)
+    resumed.close()
 
 
 def _compact(server: ServerHarness, store_id: str, head: int) -> None:
