@@ -28,7 +28,7 @@ from stormcom_pos.services.auth import Approval, AuthService
 from stormcom_pos.services.errors import DrawerAlreadyOpen, InvalidInput, NoOpenDrawer
 from stormcom_pos.services.ids import new_id
 from stormcom_pos.services.printing import Printing
-from stormcom_pos.services.receipt_builder import report_print
+from stormcom_pos.services.receipt_builder import report_payload, report_print
 from stormcom_pos.services.runtime import TillRuntime
 from stormcom_pos.services.shift_data import shift_data
 
@@ -182,7 +182,8 @@ class DrawerService:
                               terminal_name=self._runtime.terminal_name,
                               cashier_names=self._names(report))
             self._printing.submit("report", rp,
-                                  {"kind": "X", "pos_session_id": drawer.pos_session_id})
+                                  {"kind": "X", "pos_session_id": drawer.pos_session_id,
+                                   "report": report_payload(rp)})
         return report
 
     def close(self, counts: dict[str, int]) -> CloseResult:
@@ -217,6 +218,7 @@ class DrawerService:
         pdf_path.write_bytes(report_pdf(rp))
         outcome = self._printing.submit(
             "report", rp, {"kind": "Z", "pos_session_id": drawer.pos_session_id,
+                           "report": report_payload(rp),
                            "pdf_path": str(pdf_path)})
         over_short = report.over_short if report.over_short is not None else ZERO
         return CloseResult(

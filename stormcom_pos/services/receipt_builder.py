@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from stormcom_pos.domain.barcodes import InvalidBarcode, ReceiptNumber, encode_receipt_barcode
 from stormcom_pos.domain.cash_reports import ShiftReport
@@ -105,6 +109,21 @@ def refund_receipt(refund: RefundSubmit, sale: OrderSubmit, *, rules: StoreRules
         tenders=(TenderLine(tender_label(refund.tender), refund.amount),), change=ZERO,
         currency=sale.currency, locale=rules.locale, footer_lines=(f"Reason: {refund.reason}",),
     )
+
+
+@cache
+def _report_adapter() -> TypeAdapter[ReportPrint]:
+    return TypeAdapter(ReportPrint)
+
+
+def report_payload(report: ReportPrint) -> dict[str, Any]:
+    """The report as JSON for the print queue: a reprint after a restart prints it as taken,
+    not as the shift looks now."""
+    return dict(_report_adapter().dump_python(report, mode="json"))
+
+
+def report_from_payload(payload: dict[str, Any]) -> ReportPrint:
+    return _report_adapter().validate_python(payload)
 
 
 def report_print(report: ShiftReport, *, rules: StoreRules, terminal_name: str,

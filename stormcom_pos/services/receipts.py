@@ -12,7 +12,11 @@ from stormcom_pos.local_db import ledger_repo
 from stormcom_pos.services.auth import AuthService
 from stormcom_pos.services.errors import InvalidInput, ServiceError
 from stormcom_pos.services.printing import Printing
-from stormcom_pos.services.receipt_builder import refund_receipt, sale_receipt
+from stormcom_pos.services.receipt_builder import (
+    refund_receipt,
+    report_from_payload,
+    sale_receipt,
+)
 from stormcom_pos.services.runtime import TillRuntime
 
 
@@ -109,6 +113,8 @@ class ReceiptService:
                                   cashier_name=self._auth.name_of(refund.cashier_id),
                                   terminal_name=self._runtime.terminal_name,
                                   at=self._runtime.now())
+        if redo.get("kind") in ("X", "Z") and isinstance(redo.get("report"), dict):
+            return report_from_payload(redo["report"])
         return None
 
     def retry_queue(self) -> int:

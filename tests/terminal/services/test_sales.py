@@ -196,3 +196,25 @@ def test_a_customer_created_offline_goes_on_the_sale_and_the_outbox(selling: Pos
     with selling.runtime.db.read() as conn:
         kinds = [e.kind for e in outbox.next_batch(conn)]
     assert kinds == [OpKind.DRAWER_OPEN, OpKind.CUSTOMER_CREATE]
+
+
+def test_a_z_report_queued_by_a_dead_printer_prints_after_a_restart(
+        selling: PosContext, printers: Printers) -> None:
+    selling.sales.scan(MILK)
+    selling.sales.complete([Tender(CASH, Decimal("5.00"))])
+    selling.printing.drain()
+    printers.alive = False
+    closed = selling.drawer.close({})
+    assert closed.print_warning is not None
+    (queued,) = selling.receipts.queue()
+    assert queued.label == "Z report"
+    selling.printing.failed_payloads.clear()  # a new process: only the ledger's queue is left
+    printers.alive = True
+    before = len(printers.output())
+    assert selling.receipts.retry_queue() == 1
+    assert selling.receipts.queue() == []
+    printed = printers.output()[before:]
+    # The report as it was taken at the close (its over/short), not rebuilt from today's data.
+    assert b"Z REPORT #1" in printed
+    assert b"Over/short" in printed
+    assert f"{abs(closed.over_short):.2f}".encode() in printed
