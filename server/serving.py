@@ -64,7 +64,8 @@ def _bind(listen: Listen) -> socket.socket:
         sock.bind((listen.host, listen.port))
     except OSError as exc:
         sock.close()
-        raise ServeError(f"cannot listen on {listen.host}:{listen.port}: {exc.strerror}") from exc
+        raise ServeError(f"cannot listen on {listen.host}:{listen.port}: {exc.strerror}. Stop "
+                         "what holds it or choose another --port.") from exc
     sock.listen(BACKLOG)
     return sock
 

@@ -22,6 +22,11 @@ BACKENDS = [
     b for b in os.environ.get("STORMCOM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
 ]
 _db_counter = itertools.count(1)
+# A test that needs PostgreSQL itself (real concurrent writers, session settings) runs on it
+# alone; skipped, saying why, only when STORMCOM_TEST_BACKENDS leaves PostgreSQL out.
+postgresql_only = pytest.mark.parametrize("backend", [
+    "postgresql" if "postgresql" in BACKENDS else pytest.param("postgresql", marks=pytest.mark.skip(
+        reason="needs PostgreSQL, which STORMCOM_TEST_BACKENDS leaves out"))])
 
 
 @pytest.fixture(scope="session")

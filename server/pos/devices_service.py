@@ -40,7 +40,7 @@ from server.errors import Conflict, Invalid, NotFound, ServiceError
 from server.identity.hashing import hash_token, new_token
 from server.identity.principal import Principal, RequestMeta
 from server.pos.models import Device, DeviceStatus, DeviceToken
-from server.seed.operators import create_pairing_code, new_pairing_code
+from server.seed.operators import create_pairing_code, reissue_pairing_code
 from server.stores import plan_service
 from server.stores.models import Store
 
@@ -129,12 +129,10 @@ def create_pairing(
     else:
         device = get(session, store_id=store.id, device_id=device_id)
         _disable_credentials(session, device)
-        code = new_pairing_code()
         device.name = name or device.name
         device.status = DeviceStatus.ACTIVE
         device.revoked_at = None
-        device.pairing_code_hash = hash_token(code.replace("-", ""))
-        device.pairing_code_expires_at = now + lifetime
+        code = reissue_pairing_code(session, device=device, now=now, lifetime=lifetime)
         action = "device.repair"
     audit_service.record(session, actor=actor, action=action, entity_type="device",
                          entity_id=device.id, after=_view(device), request_meta=meta)

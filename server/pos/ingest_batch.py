@@ -64,7 +64,7 @@ def lock_rows(session: Session, ops: list[proto.PushOp], *, variants: bool = Tru
         drawers.append(p.get("pos_session_id"))
     if not variants:
         wanted_variants = []
-    if variants and _strings(orders):
+    elif _strings(orders):
         wanted_variants += session.scalars(select(OrderItem.variant_id).where(
             OrderItem.order_id.in_(_strings(orders)))).all()
     for model, ids in ((Variant, wanted_variants), (Order, orders), (PosSession, drawers),
@@ -128,7 +128,8 @@ def write_stock(session: Session, cache: common.BatchCache, now: datetime) -> No
     locked = dict(session.execute(select(Variant.id, Variant.stock_quantity)
                                   .where(Variant.id.in_(ids)).order_by(Variant.id)
                                   .with_for_update(key_share=True)).all())
-    _settle(cache, {vid: locked[vid] - cache.stock_read[vid] for vid in ids if vid in locked})
+    read = {vid: cache.stock[vid] - cache.stock_moved[vid] for vid in ids}
+    _settle(cache, {vid: locked[vid] - read[vid] for vid in ids if vid in locked})
     variant = Variant.__table__
     stmt = (update(variant).where(variant.c.id == bindparam("moved_id"))
             .values(stock_quantity=variant.c.stock_quantity + bindparam("moved_by"),
@@ -145,6 +146,6 @@ def _settle(cache: common.BatchCache, drift: dict[str, int]) -> None:
         if not moved:
             continue
         after = move.level_after + moved
-        if move.reported or (after < 0 and move.delta < 0 and move.tracked) != move.flagged:
+        if move.reported or common.goes_negative(after, move.delta, move.tracked) != move.flagged:
             raise StockDrift(move.row.variant_id)
         move.row.new_quantity = after

@@ -83,7 +83,6 @@ class BatchCache:
     orders_read: set[str] = field(default_factory=set)  # order ids and numbers looked up
     stock: dict[str, int] = field(default_factory=dict)  # variant id -> level after the batch
     stock_moved: dict[str, int] = field(default_factory=dict)  # variant id -> summed delta
-    stock_read: dict[str, int] = field(default_factory=dict)  # variant id -> level as read
     movements: list[Movement] = field(default_factory=list)  # the batch's, in order
 
     def note_order(self, order_id: str, number: str) -> None:
@@ -296,6 +295,11 @@ def whole_units(quantity: Decimal) -> int | None:
     return int(quantity) if quantity == quantity.to_integral_value() else None
 
 
+def goes_negative(level_after: int, delta: int, tracked: bool) -> bool:
+    """A movement to flag: it took a tracked variant's stock below zero."""
+    return level_after < 0 and delta < 0 and tracked
+
+
 def move_stock(ctx: OpContext, variant: Variant, delta: int, *, reason: AdjustmentReason,
                movement_id: str | None = None, order_id: str | None = None,
                user_id: str | None = None, note: str | None = None,
@@ -308,7 +312,6 @@ def move_stock(ctx: OpContext, variant: Variant, delta: int, *, reason: Adjustme
         # The level read by the batch, unlocked; the batch's summed deltas are written at its
         # end under the variants' locks, which settles the levels the ledger rows state
         # (``ingest_batch.write_stock``). Until then no till waits on these rows.
-        cache.stock_read.setdefault(variant.id, variant.stock_quantity)
         new_quantity = cache.stock.get(variant.id, variant.stock_quantity) + delta
         cache.stock[variant.id] = new_quantity
         cache.stock_moved[variant.id] = cache.stock_moved.get(variant.id, 0) + delta
@@ -329,7 +332,7 @@ def move_stock(ctx: OpContext, variant: Variant, delta: int, *, reason: Adjustme
     if movement_id:
         movement.id = movement_id  # minted by the till: kept
     ctx.deferred.append(movement)
-    negative = new_quantity < 0 and delta < 0 and variant.track_inventory
+    negative = goes_negative(new_quantity, delta, bool(variant.track_inventory))
     if negative:
         kind_type, kind_id = entity or ("variant", variant.id)
         ctx.flag(AnomalyKind.NEGATIVE_STOCK, kind_type, kind_id, variant_id=variant.id,

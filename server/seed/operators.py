@@ -188,16 +188,8 @@ def create_pairing_code(
         ),
         default=0,
     )
-    code = new_pairing_code()
-    device = Device(
-        store_id=store.id,
-        name=name,
-        terminal_number=number,
-        pairing_code_hash=hash_token(code.replace("-", "")),
-        pairing_code_expires_at=now + lifetime,
-    )
-    session.add(device)
-    session.flush()
+    device = Device(store_id=store.id, name=name, terminal_number=number)
+    code = reissue_pairing_code(session, device=device, now=now, lifetime=lifetime)
     return device, code
 
 
@@ -213,11 +205,12 @@ def pending_terminal(session: Session, *, store: Store, name: str) -> Device | N
 
 def reissue_pairing_code(session: Session, *, device: Device, now: datetime | None = None,
                          lifetime: timedelta = PAIRING_LIFETIME) -> str:
-    """A fresh single-use code for a terminal that has not enrolled yet; the old one stops
-    working."""
+    """A fresh single-use code for a terminal (new, waiting, or being re-paired); any code it
+    had stops working."""
     now = now or utcnow()
     code = new_pairing_code()
     device.pairing_code_hash = hash_token(code.replace("-", ""))
     device.pairing_code_expires_at = now + lifetime
+    session.add(device)
     session.flush()
     return code

@@ -11,6 +11,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from stormcom_pos.ui.widgets import set_tone
+
 REFRESH_MS = 5000
 
 
@@ -94,11 +96,6 @@ class TillStatusBar(QStatusBar):
 
     @staticmethod
     def _set(label: QLabel, text: str, tone: str) -> None:
-        # The refresh runs every few seconds, a scan may be in progress: restyling a label
-        # costs a style pass and a relayout, so only a change does it.
-        if label.text() != text:
+        if label.text() != text:  # the refresh runs every few seconds, a scan may be running
             label.setText(text)
-        if label.property("tone") != tone:
-            label.setProperty("tone", tone)
-            label.style().unpolish(label)
-            label.style().polish(label)
+        set_tone(label, tone)

@@ -70,6 +70,16 @@ class TouchButton(QPushButton):
             self.shortcut.activated.connect(self.click)
 
 
+def set_tone(widget: QWidget, tone: str) -> None:
+    """Set the ``tone`` property the style sheet colours by. Re-polish only when it changes:
+    each polish re-resolves the style sheet and re-lays the screen out, and the sell screen
+    shows a message on every scan."""
+    if widget.property("tone") != tone:
+        widget.setProperty("tone", tone)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+
 class ErrorLabel(QLabel):
     """An inline message line: red for errors, green for good news, hidden when empty."""
 
@@ -88,12 +98,7 @@ class ErrorLabel(QLabel):
 
     def _show(self, text: str, tone: str) -> None:
         self.setText(text)
-        # Re-polish only when the tone changes: each polish re-resolves the style sheet and
-        # re-lays the screen out, and the sell screen shows a message on every scan.
-        if self.property("tone") != tone:
-            self.setProperty("tone", tone)
-            self.style().unpolish(self)
-            self.style().polish(self)
+        set_tone(self, tone)
         self.setVisible(bool(text))
 
     def clear_message(self) -> None:

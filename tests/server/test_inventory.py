@@ -17,6 +17,7 @@ from server.db.tenancy import set_current_store
 from server.errors import NotFound
 from server.inventory import service as inventory_service
 from server.inventory.models import InventoryAdjustment
+from tests.conftest import postgresql_only
 from tests.server.conftest import World, db_session
 
 Auth = Callable[[str, str], dict[str, str]]
@@ -179,11 +180,10 @@ def test_move_stock_service(client: TestClient, auth: Auth, app: FastAPI,
         db.commit()
 
 
+@postgresql_only  # real concurrent writers: SQLite serialises them
 def test_concurrent_moves_lose_no_update(
     client: TestClient, auth: Auth, app: FastAPI, world: World, backend: str
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("real concurrent writers need PostgreSQL (SQLite serialises writers)")
     h = auth("a", "owner")
     vid = _variant(client, h, "HOT-1", stock=1000)
     threads, per_thread = 16, 10

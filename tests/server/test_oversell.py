@@ -8,7 +8,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import create_engine, func, select
 
@@ -23,11 +22,9 @@ from server.orders.models import Order, OrderItem
 from server.orders.schemas import OrderCreate
 from server.stores.models import Store
 from stormcom_pos.domain.enums import OrderStatus
-from tests.conftest import BACKENDS
+from tests.conftest import postgresql_only
 from tests.server.commerce_helpers import order_body, seed_shipping, seed_variant, stock_of
 from tests.server.conftest import World, db_session
-
-PG_ONLY = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
 
 
 def _pending_orders(app: FastAPI, store_id: str, lines: list[list[str]]) -> list[str]:
@@ -74,7 +71,7 @@ def _race(app: FastAPI, count: int, work: Callable[[Any, int], None]) -> list[Ba
     return results
 
 
-@PG_ONLY
+@postgresql_only
 def test_fifty_confirmations_for_the_last_ten_units(app: FastAPI, world: World,
                                                     clock: FakeClock) -> None:
     a = world.a.store_id
@@ -100,7 +97,7 @@ def test_fifty_confirmations_for_the_last_ten_units(app: FastAPI, world: World,
     assert confirmed == 10 and ledger == -10 and low >= 0
 
 
-@PG_ONLY
+@postgresql_only
 def test_crossed_multi_line_orders_do_not_deadlock(app: FastAPI, world: World,
                                                    clock: FakeClock) -> None:
     a = world.a.store_id
@@ -116,7 +113,7 @@ def test_crossed_multi_line_orders_do_not_deadlock(app: FastAPI, world: World,
     assert (stock_of(app, v1), stock_of(app, v2)) == (70, 70)
 
 
-@PG_ONLY
+@postgresql_only
 def test_concurrent_checkouts_get_distinct_consecutive_numbers(
     app: FastAPI, world: World, clock: FakeClock
 ) -> None:

@@ -23,11 +23,9 @@ from server.db.engine import make_engine
 from server.identity.principal import Principal
 from server.pos import devices_service
 from server.stores.models import Store
-from tests.conftest import BACKENDS
+from tests.conftest import postgresql_only
 from tests.server.conftest import World
 from tests.server.security_helpers import service_session
-
-PG_ONLY = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
 
 
 @contextmanager
@@ -70,7 +68,7 @@ def _role(url: str, name: str, *options: str) -> Iterator[str]:
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_every_store_owned_table_has_forced_rls_and_the_policy(
     world_db: tuple[str, World],
 ) -> None:
@@ -90,7 +88,7 @@ def test_every_store_owned_table_has_forced_rls_and_the_policy(
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_the_app_role_sees_nothing_without_the_store_and_only_its_store_with_it(
     world_db: tuple[str, World],
 ) -> None:
@@ -128,7 +126,7 @@ def test_the_app_role_sees_nothing_without_the_store_and_only_its_store_with_it(
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_platform_jobs_bypass_with_the_setting_but_the_app_role_cannot(
     world_db: tuple[str, World],
 ) -> None:
@@ -146,7 +144,7 @@ def test_platform_jobs_bypass_with_the_setting_but_the_app_role_cannot(
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_terminals_work_when_the_server_connects_as_the_app_role(
     world_db: tuple[str, World], clock: FakeClock
 ) -> None:
@@ -187,7 +185,7 @@ def _audit_row(conn: Connection, store_id: str | None, user_id: str | None = Non
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_the_audit_log_refuses_update_delete_and_truncate(world_db: tuple[str, World]) -> None:
     url, world = world_db
     engine: Engine = make_engine(url)
@@ -220,7 +218,7 @@ def test_the_audit_log_refuses_update_delete_and_truncate(world_db: tuple[str, W
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_downgrade_removes_policies_functions_triggers_and_grants(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
@@ -263,7 +261,7 @@ def test_the_helpers_are_no_ops_on_sqlite(tmp_path: object) -> None:
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_the_app_role_reads_the_signed_in_users_memberships_in_every_store_only(
     world_db: tuple[str, World],
 ) -> None:
@@ -283,7 +281,7 @@ def test_the_app_role_reads_the_signed_in_users_memberships_in_every_store_only(
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_sign_in_resolves_the_store_when_the_server_connects_as_the_app_role(
     world_db: tuple[str, World],
 ) -> None:

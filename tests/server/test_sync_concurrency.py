@@ -21,7 +21,7 @@ from server.orders.models import Order
 from server.sync import changes
 from server.sync.models import PushInbox
 from stormcom_pos.domain import sync_protocol as proto
-from tests.conftest import BACKENDS
+from tests.conftest import postgresql_only
 from tests.server import sync_fixtures
 from tests.server.conftest import World, db_session
 from tests.server.sync_fixtures import (
@@ -38,7 +38,6 @@ from tests.server.sync_fixtures import (
 catalog_a = sync_fixtures.catalog_a
 terminal_a = sync_fixtures.terminal_a
 
-PG_ONLY = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
 
 
 def _pull(client: TestClient, terminal: Terminal, cursor: str) -> tuple[list[dict[str, Any]],
@@ -70,7 +69,7 @@ def _wait_until_blocked(app: FastAPI, thread: threading.Thread) -> None:
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_transactions_committing_out_of_order_are_never_skipped_by_a_puller(
     app: FastAPI, client: TestClient, world: World, terminal_a: Terminal, catalog_a: Catalog,
 ) -> None:
@@ -132,7 +131,7 @@ def _head_cursor(client: TestClient, terminal: Terminal) -> tuple[str, int]:
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_fifty_concurrent_pushes_of_the_same_batch_apply_it_once(
     app: FastAPI, world: World, terminal_a: Terminal, catalog_a: Catalog, clock: FakeClock,
 ) -> None:
@@ -173,7 +172,7 @@ def test_fifty_concurrent_pushes_of_the_same_batch_apply_it_once(
 
 
 @pytest.mark.postgres
-@PG_ONLY
+@postgresql_only
 def test_batches_touching_the_same_rows_in_opposite_orders_do_not_deadlock(
     app: FastAPI, world_db: tuple[str, World], catalog_a: Catalog, clock: FakeClock,
 ) -> None:

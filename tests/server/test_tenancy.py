@@ -25,7 +25,7 @@ from server.identity.models import UserStore
 from server.pos.models import Device
 from server.seed.operators import create_pairing_code
 from server.stores.models import Store, StoreSubscription
-from tests.conftest import BACKENDS
+from tests.conftest import postgresql_only
 from tests.server.catalog_factories import seed_catalog_rows
 from tests.server.commerce_helpers import seed_b_commerce
 from tests.server.conftest import PASSWORD, World, bearer, db_session, login
@@ -360,11 +360,10 @@ def test_new_rows_take_the_current_store_and_cannot_target_another(
         db.rollback()
 
 
+@postgresql_only  # SQLite has no session settings
 def test_postgresql_transactions_carry_the_store_setting(
     app: FastAPI, world: World, backend: str
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("set_config is PostgreSQL's")  # SQLite has no session settings
     query = text("SELECT current_setting('app.current_store_id', true)")
     with app.state.session_factory() as db:
         assert db.scalar(query) in (None, "")
@@ -380,7 +379,6 @@ def test_postgresql_transactions_carry_the_store_setting(
 
 # ---- with PostgreSQL row-level security: the server connected as the application role ------
 
-PG_ONLY = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
 
 
 @pytest.fixture
@@ -405,7 +403,7 @@ def app_role_client(world_db: tuple[str, World], clock: Any) -> Iterator[TestCli
         engine.dispose()
 
 
-@PG_ONLY
+@postgresql_only
 def test_staff_work_in_their_store_when_the_server_runs_as_the_app_role(
     app_role_client: TestClient, world: World
 ) -> None:
@@ -420,7 +418,7 @@ def test_staff_work_in_their_store_when_the_server_runs_as_the_app_role(
     assert r.status_code == 403 and r.json()["code"] == "store_access_denied"
 
 
-@PG_ONLY
+@postgresql_only
 def test_sign_in_lists_my_stores_when_the_server_runs_as_the_app_role(
     app_role_client: TestClient, world: World
 ) -> None:

@@ -17,15 +17,14 @@ import pytest
 
 from server.sync import changes
 from stormcom_pos.local_db import sync_state
-from tests.conftest import BACKENDS
+from tests.conftest import postgresql_only
 from tests.server.sync_fixtures import Catalog, seed_catalog
 from tests.server.test_sync_concurrency import _rename, _wait_until_blocked
 from tests.terminal.sync.invariants import assert_converged
 from tests.terminal.sync.server_harness import ServerHarness
 from tests.terminal.sync.till import Till
 
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])]
+pytestmark = [pytest.mark.postgres, postgresql_only]
 
 STOCK = 10
 
