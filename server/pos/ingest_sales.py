@@ -218,10 +218,6 @@ def submit(ctx: common.OpContext, data: OrderSubmit) -> common.Outcome:
     if ctx.cache.shared:
         ctx.cache.note_order(order.id, receipt)
     _count_sale(ctx, drawer, customer, data)
-    if not ctx.cache.shared:
-        # Write the sale's own rows before the stock UPDATEs: those lock rows every till
-        # sells from, held until commit, so they come as late as they can.
-        ctx.session.flush()
     _move_stock(ctx, data, found, cashier, items)
     if late:
         common.recompute_closed(ctx, drawer)
