@@ -153,16 +153,23 @@ def _push(client: httpx.Client, term: dict[str, Any], ops: list[dict[str, Any]])
     assert all(x["status"] == "applied" for x in r.json()["results"]), r.text
 
 
+def _clients(base: str, info: dict[str, Any]) -> list[httpx.Client]:
+    clients = [httpx.Client(base_url=base, timeout=60) for _ in info["terminals"]]
+    for client, term in zip(clients, info["terminals"], strict=True):
+        if not term.get("open"):
+            term["open"] = True
+            _push(client, term, [_op(info, term, "drawer.open", {
+                "pos_session_id": term["session_id"], "cashier_id": info["cashier"],
+                "opening_float": "100.00", "opened_at": datetime.now(UTC).isoformat()})])
+        for i in range(3):  # warm up every worker's caches and connections
+            _push(client, term, [_op(info, term, "order.submit", make_sale(info, term, i))])
+    return clients
+
+
 def run_http(base: str, info: dict[str, Any], sales: int, batch: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
     lock = threading.Lock()
-    clients = [httpx.Client(base_url=base, timeout=60) for _ in info["terminals"]]
-    for client, term in zip(clients, info["terminals"], strict=True):
-        _push(client, term, [_op(info, term, "drawer.open", {
-            "pos_session_id": term["session_id"], "cashier_id": info["cashier"],
-            "opening_float": "100.00", "opened_at": datetime.now(UTC).isoformat()})])
-        for i in range(3):  # warm up every worker's caches and connections
-            _push(client, term, [_op(info, term, "order.submit", make_sale(info, term, i))])
+    clients = _clients(base, info)
     barrier = threading.Barrier(len(clients) + 1)
 
     def terminal(client: httpx.Client, term: dict[str, Any]) -> None:
@@ -189,6 +196,75 @@ def run_http(base: str, info: dict[str, Any], sales: int, batch: int) -> tuple[f
     for c in clients:
         c.close()
     return elapsed, latencies
+
+
+def run_paced(base: str, info: dict[str, Any], sales: int,
+              rate: float) -> tuple[float, list[float], list[float], list[int]]:
+    """Open loop: every terminal rings up a sale every ``terminals / rate`` seconds (their
+    clocks staggered), whatever the server does, and pushes as the sync engine does: all the
+    sales its outbox holds (up to ``MAX_PUSH_OPS``) as soon as its last push is answered.
+    Returns the time from the first sale to the last answer, push latencies, the latency of
+    each sale from its ring-up to its answer, and the sales per push."""
+    from stormcom_pos.domain.sync_protocol import MAX_PUSH_OPS
+
+    clients = _clients(base, info)
+    lock = threading.Lock()
+    pushes: list[float] = []
+    waits: list[float] = []
+    sizes: list[int] = []
+    gap = len(clients) / rate
+    barrier = threading.Barrier(len(clients) + 1)
+    begin: list[float] = []
+
+    def terminal(n: int, client: httpx.Client, term: dict[str, Any]) -> None:
+        ops = [_op(info, term, "order.submit", make_sale(info, term, i)) for i in range(sales)]
+        mine_push, mine_wait, mine_size = [], [], []
+        barrier.wait()
+        start = begin[0]
+        due = [start + (n / len(clients) + i) * gap for i in range(sales)]
+        sent = 0
+        while sent < sales:
+            now = time.perf_counter()
+            if due[sent] > now:
+                time.sleep(due[sent] - now)
+                now = time.perf_counter()
+            upto = sent
+            while upto < sales and due[upto] <= now and upto - sent < MAX_PUSH_OPS:
+                upto += 1
+            _push(client, term, ops[sent:upto])
+            done = time.perf_counter()
+            mine_push.append((done - now) * 1000)
+            mine_wait += [(done - due[i]) * 1000 for i in range(sent, upto)]
+            mine_size.append(upto - sent)
+            sent = upto
+        with lock:
+            pushes.extend(mine_push)
+            waits.extend(mine_wait)
+            sizes.extend(mine_size)
+
+    threads = [threading.Thread(target=terminal, args=(n, c, t)) for n, (c, t)
+               in enumerate(zip(clients, info["terminals"], strict=True))]
+    for t in threads:
+        t.start()
+    begin.append(time.perf_counter() + 0.5)
+    barrier.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - begin[0]
+    for c in clients:
+        c.close()
+    return elapsed, pushes, waits, sizes
+
+
+def _report_paced(rate: float, elapsed: float, pushes: list[float], waits: list[float],
+                  sizes: list[int]) -> None:
+    def p95(xs: list[float]) -> float:
+        return statistics.quantiles(xs, n=20)[-1]
+
+    print(f"paced at {rate:5.0f} sales/s offered: {len(waits):>6} sales in {elapsed:6.2f} s = "
+          f"{len(waits) / elapsed:7.1f} sales/s   push median {statistics.median(pushes):6.1f} ms"
+          f"  p95 {p95(pushes):6.1f} ms   sale to answer p95 {p95(waits):6.1f} ms   "
+          f"sales per push mean {statistics.mean(sizes):4.1f} max {max(sizes)}")
 
 
 SQL_ORDER = (
@@ -294,7 +370,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--terminals", type=int, default=20)
     parser.add_argument("--sales", type=int, default=150, help="sales per terminal")
-    parser.add_argument("--batch", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--batch", type=int, nargs="*", default=[1, 10])
+    parser.add_argument("--paced", type=float, nargs="*", default=[],
+                        help="open loop: offered sales per second, all terminals together")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare SQL run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--url", default=None)
     args = parser.parse_args()
@@ -316,9 +395,13 @@ def main() -> None:
             for batch in args.batch:
                 elapsed, lat = run_http(base, info, args.sales, batch)
                 _report(f"push API, {batch} sale(s) per push", elapsed, lat, batch)
+            for rate in args.paced:
+                _report_paced(rate, *run_paced(base, info, args.sales, rate))
         finally:
             proc.terminate()
             proc.wait(10)
+        if args.no_bare:
+            return
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         elapsed, lat = run_bare(dsn, info, args.sales)
         _report("bare SQL rows, 1 sale per transaction", elapsed, lat, 1)

@@ -149,14 +149,22 @@ def get_db(request: Request) -> Iterator[Session]:
     db: Session = request.app.state.session_factory()
     try:
         yield db
-        db.flush()
-        _check_audited(db, _settings(request))
-        db.commit()
+        commit(db, request)
     except BaseException:
         db.rollback()
         raise
     finally:
         db.close()
+
+
+def commit(db: Session, request: Request) -> None:
+    """Flush, check the audit rule, commit: at the end of every request (``get_db``). A view
+    whose transaction holds a lock every other request of its store waits for (a push holds
+    its store's change sequence) calls it itself, as soon as its work is done: the
+    dependency's exit would wait for the event loop and a free thread first."""
+    db.flush()
+    _check_audited(db, _settings(request))
+    db.commit()
 
 
 def _check_audited(db: Session, settings: Settings) -> None:

@@ -21,7 +21,16 @@ from decimal import Decimal
 from typing import Any
 
 from cuid2 import create_id
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, Numeric, String, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    Numeric,
+    String,
+    TypeDecorator,
+    event,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -128,6 +137,16 @@ class Base(DeclarativeBase):
 
 class IdMixin:
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+
+
+@event.listens_for(IdMixin, "init", propagate=True)
+def _mint_id(_target: Any, _args: Any, kwargs: dict[str, Any]) -> None:
+    # The id is minted when the object is made, not left to the column default at flush: a
+    # flush that knows every primary key sends a table's rows as one pipelined executemany
+    # of a short statement; without them it builds one multi-row INSERT, which psycopg
+    # re-parses on every push (it caches only short statements).
+    if not kwargs.get("id"):
+        kwargs["id"] = new_id()
 
 
 class TimestampMixin:

@@ -112,12 +112,14 @@ def _add_store_criteria(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(criteria)
 
 
-def _check_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+def check_new(session: Session, objects: Any) -> None:
+    """The rule for new rows (also for rows written without a flush, ``server.db.bulk``): a
+    store-owned row without a store gets the current one; one of another store raises."""
     if session.info.get(ALL_STORES):
         return
     store_id = current_store(session)
     read_only = bool(session.info.get(READ_ONLY_KEY))
-    for obj in session.new:
+    for obj in objects:
         if not isinstance(obj, StoreOwnedMixin):
             continue
         if read_only:
@@ -128,8 +130,16 @@ def _check_flush(session: Session, _ctx: Any, _instances: Any) -> None:
             obj.store_id = store_id
         elif obj.store_id != store_id:
             raise TenancyError(f"new {type(obj).__name__} belongs to another store")
+
+
+def _check_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+    check_new(session, session.new)
+    if session.info.get(ALL_STORES):
+        return
+    store_id = current_store(session)
+    read_only = bool(session.info.get(READ_ONLY_KEY))
     for obj in list(session.dirty) + list(session.deleted):
-        if read_only and getattr(obj, "__tablename__", None) == "store":
+        if read_only and obj.__table__.name == "store":
             raise ReadOnlySession("this session may not change store data")
         if not isinstance(obj, StoreOwnedMixin):
             continue

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.catalog.models import Variant
 from server.customers.models import Customer
+from server.inventory.models import InventoryAdjustment
 from server.orders.models import Order, OrderItem
 from server.pos import ingest_common as common
 from server.pos.models import PosSession
@@ -129,7 +130,7 @@ def write_stock(session: Session, cache: common.BatchCache, now: datetime) -> No
                                   .where(Variant.id.in_(ids)).order_by(Variant.id)
                                   .with_for_update(key_share=True)).all())
     read = {vid: cache.stock[vid] - cache.stock_moved[vid] for vid in ids}
-    _settle(cache, {vid: locked[vid] - read[vid] for vid in ids if vid in locked})
+    _settle(session, cache, {vid: locked[vid] - read[vid] for vid in ids if vid in locked})
     variant = Variant.__table__
     stmt = (update(variant).where(variant.c.id == bindparam("moved_id"))
             .values(stock_quantity=variant.c.stock_quantity + bindparam("moved_by"),
@@ -138,9 +139,12 @@ def write_stock(session: Session, cache: common.BatchCache, now: datetime) -> No
                                         for variant_id, delta in sorted(cache.stock_moved.items())])
 
 
-def _settle(cache: common.BatchCache, drift: dict[str, int]) -> None:
+def _settle(session: Session, cache: common.BatchCache, drift: dict[str, int]) -> None:
+    """The levels the batch's ledger rows state (already written) once the variants are
+    locked: another push moved them by ``drift`` since the batch read them."""
     if not any(drift.values()):
         return
+    settled: list[dict[str, Any]] = []
     for move in cache.movements:
         moved = drift.get(move.row.variant_id, 0)
         if not moved:
@@ -149,3 +153,9 @@ def _settle(cache: common.BatchCache, drift: dict[str, int]) -> None:
         if move.reported or common.goes_negative(after, move.delta, move.tracked) != move.flagged:
             raise StockDrift(move.row.variant_id)
         move.row.new_quantity = after
+        settled.append({"row_id": move.row.id, "level": after})
+    if settled:
+        ledger = InventoryAdjustment.__table__
+        session.connection().execute(
+            update(ledger).where(ledger.c.id == bindparam("row_id"))
+            .values(new_quantity=bindparam("level")), settled)

@@ -54,9 +54,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.audit import service as audit_service
+from server.audit.models import AuditLog
+from server.db import bulk
 from server.db.base import new_id
 from server.errors import Forbidden, Invalid, ServiceError
 from server.identity.principal import Principal, RequestMeta
+from server.inventory.models import InventoryAdjustment
+from server.orders.models import Order, OrderItem
+from server.payments.models import Payment
 from server.pos import (
     ingest_batch,
     ingest_customers,
@@ -91,6 +96,9 @@ HANDLERS: dict[proto.OpKind, Handler] = {
     proto.OpKind.CUSTOMER_CREATE: ingest_customers.create,
 }
 SUPPORTED_VERSIONS = {1}
+# The rows a shared batch writes without the unit of work (``server.db.bulk``): nothing in the
+# push reads them back; the ledger rows' levels are settled by ``ingest_batch.write_stock``.
+SALE_ROWS = (Order, OrderItem, Payment, InventoryAdjustment, PosAnomaly)
 
 
 class DeviceRevoked(ServiceError):
@@ -188,9 +196,10 @@ class _Batch:
         return result
 
     def prepare(self) -> None:
-        """Build the inbox rows (with their audit rows and quarantine flags) of the applied and
-        quarantined ops before the change sequence is taken: its lock is held until commit,
-        so only ``stamp`` runs under it."""
+        """Build the inbox rows of the applied and quarantined ops, and write their audit rows
+        and quarantine flags, before the change sequence is taken: its lock is held until
+        commit. The inbox rows are written by ``stamp``, under it, once they have their
+        ``server_seq``."""
         self.inbox: list[tuple[PushInbox, proto.OpResult]] = []
         for op, digest, result, audit in self.recorded:
             quarantined = result.status is proto.OpStatus.QUARANTINED
@@ -202,7 +211,6 @@ class _Batch:
                 status=PushOpStatus.QUARANTINED if quarantined else PushOpStatus.APPLIED,
                 result=result.model_dump(mode="json"), error=result.error,
                 received_at=self.now, created_at=self.now, updated_at=self.now)
-            self.session.add(row)
             self.inbox.append((row, result))
             detail: dict[str, Any] = {"op_id": op.op_id, "kind": op.kind.value,
                                       "device_seq": op.device_seq, "staff_id": op.staff_id}
@@ -219,14 +227,18 @@ class _Batch:
                 self.session, actor=self.actor, action=audit["action"],
                 entity_type=audit["entity_type"], entity_id=audit.get("entity_id", row.id),
                 after=detail, request_meta=self.meta)
+        bulk.insert_new(self.session, (AuditLog, PosAnomaly))
 
     def stamp(self, server_seq: int) -> list[proto.OpResult]:
-        """Give the prepared rows their ``server_seq``; the results in request order."""
+        """Write the prepared inbox rows with their ``server_seq``; the results in request
+        order."""
         done: dict[str, proto.OpResult] = {}
         for row, result in self.inbox:
             row.server_seq = server_seq
             row.result = {**row.result, "server_seq": server_seq}
             done[row.op_id] = result.model_copy(update={"server_seq": server_seq})
+        self.session.add_all(row for row, _ in self.inbox)
+        bulk.insert_new(self.session, (PushInbox,))
         return [done.get(r.op_id, r) if r.status is not proto.OpStatus.DUPLICATE else r
                 for r in self.results]
 
@@ -284,7 +296,7 @@ def push(session: Session, *, actor: Principal, request: proto.PushRequest, now:
             with session.begin_nested():
                 ingest_batch.prefetch(session, store.id, fresh, batch.cache)
                 last, expected = _walk(session, batch, ops, stored)
-                session.flush()
+                bulk.insert_new(session, SALE_ROWS)
                 ingest_batch.write_stock(session, batch.cache, now)
                 session.flush()
         except TRANSIENT:
@@ -375,8 +387,7 @@ def _finish(session: Session, batch: _Batch, start: int, last: int,
         feed = feed_service.state(session.connection(), batch.store.id)
         assert feed is not None
         checkpoint, epoch = feed.last_seq, feed.epoch
-    results = batch.stamp(checkpoint)
-    session.flush()  # now, not at commit: the sequence's lock is taken; nothing else runs
+    results = batch.stamp(checkpoint)  # now, not at commit: nothing else runs under the lock
     return proto.PushResponse(results=results, last_applied_device_seq=last,
                               expected_device_seq=expected, server_time=batch.now,
                               server_epoch=epoch, write_checkpoint=checkpoint)

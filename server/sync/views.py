@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 
-from server.api.deps import MetaDep, NowDep, SessionDep, require_permission
+from server.api.deps import MetaDep, NowDep, SessionDep, commit, require_permission
 from server.api.errors import problem_responses
 from server.errors import ServiceError
 from server.identity.principal import Principal
@@ -67,10 +67,12 @@ def _call(response: Response, now: datetime, fn: Callable[[], T]) -> T:
 @router.post("/push", response_model=proto.PushResponse,
              responses=_documented(400, 401, 403, 422))
 def push(body: proto.PushRequest, db: SessionDep, principal: Pusher, now: NowDep,
-         meta: MetaDep, response: Response) -> proto.PushResponse:
+         meta: MetaDep, request: Request, response: Response) -> proto.PushResponse:
     """Apply a batch of outbox operations exactly once; every per-op outcome answers 200."""
-    return _call(response, now, lambda: push_service.push(
+    result = _call(response, now, lambda: push_service.push(
         db, actor=principal, request=body, now=now, meta=meta))
+    commit(db, request)  # the store's change sequence is locked until then
+    return result
 
 
 @router.get("/pull", response_model=proto.PullResponse,

@@ -1,0 +1,67 @@
+"""``server.db.bulk.insert_new``: rows written without the unit of work keep a flush's rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from server.db import bulk
+from server.db.tenancy import TenancyError, set_current_store
+from server.pos.models import Device, PosCashMovement, PosSession
+from stormcom_pos.domain.enums import CashMovementType, PosSessionStatus
+from tests.server.conftest import World, db_session
+
+
+def test_ids_are_minted_when_an_object_is_made_and_a_given_id_is_kept() -> None:
+    assert len(Device(name="till").id) >= 24
+    assert Device(id="till-own-id", name="till").id == "till-own-id"
+
+
+def test_rows_go_in_with_their_defaults_parents_first_after_the_rest_of_the_session(
+    app: FastAPI, world: World,
+) -> None:
+    cashier = world.a.users["cashier"]
+    with app.state.session_factory() as db:
+        set_current_store(db, world.a.store_id)
+        device = Device(name="till", terminal_number=41)  # flushed normally, before the rows
+        drawer = PosSession(user_id=cashier, device_id=device.id, opening_cash=Decimal("50"))
+        # Added before the drawer it belongs to: the tables still go parents first.
+        movement = PosCashMovement(pos_session_id=drawer.id, type=CashMovementType.PAY_IN,
+                                   amount=Decimal("5.25"), user_id=cashier)
+        db.add_all([movement, device, drawer])
+
+        assert bulk.insert_new(db, (PosSession, PosCashMovement)) == 2
+        assert movement not in db and drawer not in db and device in db
+        db.commit()
+
+    with db_session(app) as db:
+        stored = db.get(PosSession, drawer.id)
+        assert stored is not None and stored.store_id == world.a.store_id
+        # Column defaults apply as in a flush.
+        assert stored.status is PosSessionStatus.OPEN
+        assert stored.opened_at is not None and stored.created_at is not None
+        moved = db.get(PosCashMovement, movement.id)
+        assert moved is not None and moved.amount == Decimal("5.25")
+        assert moved.store_id == world.a.store_id  # taken from the current store
+
+
+def test_a_row_of_another_store_is_refused_and_nothing_is_written(
+    app: FastAPI, world: World,
+) -> None:
+    cashier = world.a.users["cashier"]
+    with app.state.session_factory() as db:
+        set_current_store(db, world.a.store_id)
+        device = Device(name="till", terminal_number=42)
+        db.add(device)
+        db.flush()
+        db.add(PosSession(store_id=world.b.store_id, user_id=cashier, device_id=device.id,
+                          opening_cash=Decimal(0)))
+        with pytest.raises(TenancyError, match="another store"):
+            bulk.insert_new(db, (PosSession,))
+        db.rollback()
+
+    with db_session(app) as db:
+        assert db.scalar(select(func.count()).select_from(PosSession)) == 0
