@@ -1,6 +1,7 @@
 """POS ingestion on PostgreSQL from concurrent terminals, and the bare-SQL limit beside it.
 
-Usage: .venv/bin/python bench/bench_ingest.py [--terminals 20] [--sales 150] [--batch 1]
+Usage: .venv/bin/python bench/bench_ingest.py [--terminals 20] [--sales 150] [--batch 1 10]
+                                             [--paced 100 200 300] [--no-bare]
                                              [--workers 2] [--url postgresql+psycopg://...]
 
 Setup: a throwaway PostgreSQL cluster on loopback (tests/pgcluster.py; the test cluster's
@@ -15,6 +16,17 @@ spoken to over HTTP/1.1 keep-alive with httpx, one client thread per terminal. E
 lines with tax and a cash payment; a push carries ``--batch`` sales (1: push after every sale,
 what a till does online). Printed: sales per second over the whole run and the median/p95
 latency of a push. The client threads run on the same machine and take CPU from the server.
+
+Two ways to load it:
+
+- ``--batch N`` (closed loop): each terminal pushes N sales again as soon as it has its
+  answer. This measures the most the server takes; its latency is queueing by construction
+  (20 pushes always in flight, divided by the throughput).
+- ``--paced R`` (open loop): the terminals together ring up R sales a second, evenly spread,
+  whatever the server does, and each pushes as the till's sync engine does: everything its
+  outbox holds (up to ``MAX_PUSH_OPS``) as soon as its last push is answered. Printed too:
+  the time from a sale's ring-up to its answer, and the sales per push. A server that keeps
+  up answers at R sales a second.
 
 Bare SQL: the same sales written with hand-written SQL through psycopg, one transaction per
 sale (the order, 3 lines, the payment, 3 relative stock updates, 3 ledger rows), from the
