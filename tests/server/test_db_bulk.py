@@ -8,9 +8,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from server.audit.models import AuditLog
 from server.db import bulk
 from server.db.tenancy import TenancyError, set_current_store
+from server.pos.anomaly_models import PosAnomaly
 from server.pos.models import Device, PosCashMovement, PosSession
+from server.sync import mirror, push_service
+from server.sync.models import PushInbox
 from stormcom_pos.domain.enums import CashMovementType, PosSessionStatus
 from tests.server.conftest import World, db_session
 
@@ -65,3 +69,12 @@ def test_a_row_of_another_store_is_refused_and_nothing_is_written(
 
     with db_session(app) as db:
         assert db.scalar(select(func.count()).select_from(PosSession)) == 0
+
+
+def test_the_rows_a_push_writes_in_bulk_are_not_mirrored_to_tills() -> None:
+    # Their changes would not be captured: bulk writes skip the flush hooks that sequence them.
+    tables = {m.__table__.name for m in (*push_service.SALE_ROWS, AuditLog, PosAnomaly,
+                                         PushInbox)}
+    assert tables == {"order", "order_item", "payment", "inventory_adjustment", "pos_anomaly",
+                      "audit_log", "push_inbox"}
+    assert not tables & set(mirror.MIRRORED_TABLES)
