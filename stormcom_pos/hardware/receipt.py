@@ -89,6 +89,7 @@ class ReportPrint:
     currency: str
     locale: str = "en_US"
     cashier_names: tuple[tuple[str, str], ...] = ()
+    copy_label: str | None = None  # "REPRINT" on a report printed again after its close
 
     def cashier_name(self, cashier_id: str) -> str:
         """The printable name of a cashier id."""

@@ -155,6 +155,8 @@ def report_blocks(report_print: ReportPrint) -> list[Block]:
     blocks: list[Block] = [
         Row(report_print.store_name, align="center", bold=True, large=True),
         Row(title, align="center", bold=True, large=True),
+        *([Row(report_print.copy_label, align="center", bold=True)]
+          if report_print.copy_label else []),
         Rule(),
         Row("Terminal", report_print.terminal_name),
         Row("Session", report.session_id),

@@ -51,6 +51,15 @@ def drawer_closing(conn: Connection, pos_session_id: str) -> DrawerClose | None:
     return DrawerClose.model_validate_json(payload) if payload is not None else None
 
 
+def closed_sessions(conn: Connection, limit: int = 30) -> list[tuple[DrawerOpen, DrawerClose]]:
+    """This till's closed drawer sessions (opening, close), the last Z first."""
+    rows = conn.execute(select(drawer_session.c.open_payload, drawer_session.c.close_payload)
+                        .where(drawer_session.c.z_number.is_not(None))
+                        .order_by(drawer_session.c.z_number.desc()).limit(limit))
+    return [(DrawerOpen.model_validate_json(opened), DrawerClose.model_validate_json(closed))
+            for opened, closed in rows]
+
+
 def record_cash_move(conn: Connection, move: CashMove) -> None:
     """Record a cash movement (pay in, pay out, drop) of the open drawer session."""
     current = open_session(conn)

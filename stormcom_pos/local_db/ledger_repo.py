@@ -15,6 +15,7 @@ from __future__ import annotations
 from stormcom_pos.local_db.ledger_drawer import (
     cash_moves,
     close_drawer,
+    closed_sessions,
     drawer_closing,
     drawer_opening,
     next_z_number,
@@ -63,7 +64,8 @@ from stormcom_pos.local_db.ledger_till import (
 
 __all__ = [
     "DrawerAlreadyOpen", "DrawerNotOpen", "LedgerError", "ParkedSale", "PrintJob",
-    "UnsyncedLedger", "cash_moves", "close_drawer", "drawer_closing", "drawer_opening",
+    "UnsyncedLedger", "cash_moves", "close_drawer", "closed_sessions", "drawer_closing",
+    "drawer_opening",
     "forget_device", "local_customer_by_id", "local_customers", "next_receipt_number",
     "next_z_number", "open_drawer", "open_session", "park", "parked", "print_done",
     "print_queue", "queue_print", "record_cash_move", "record_customer", "record_refund",

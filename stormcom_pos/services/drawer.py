@@ -55,6 +55,24 @@ class CloseResult:
     print_warning: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ClosedShift:
+    """A closed drawer session with its Z, as the reprint list shows it."""
+
+    pos_session_id: str
+    z_number: int
+    opened_at: datetime
+    closed_at: datetime
+    counted: Decimal
+    cashier_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReprintResult:
+    z_report: ShiftReport
+    print_warning: str | None = None
+
+
 class DrawerService:
     def __init__(self, runtime: TillRuntime, auth: AuthService, printing: Printing) -> None:
         self._runtime = runtime
@@ -228,3 +246,36 @@ class DrawerService:
             print_warning=None if outcome.ok is not False else
             f"The Z report did not print ({outcome.error}); it is saved as {pdf_path.name} "
             "and in the reprint queue.")
+
+    def closed_shifts(self, limit: int = 30) -> list[ClosedShift]:
+        """This till's closed drawer sessions, the last Z first."""
+        self._auth.require_cashier()
+        with self._runtime.db.read() as conn:
+            closes = ledger_repo.closed_sessions(conn, limit)
+        return [ClosedShift(opened.pos_session_id, closed.z_number or 0, opened.opened_at,
+                            closed.closed_at, closed.counted_total,
+                            self._auth.name_of(opened.cashier_id))
+                for opened, closed in closes]
+
+    def reprint_z(self, pos_session_id: str) -> ReprintResult:
+        """Print an earlier Z again, marked REPRINT. It is rebuilt from the ledger as of its
+        close: a closed session takes no more sales, refunds or cash movements, so the
+        figures are the ones printed at the close."""
+        self._auth.require_cashier()
+        rules = self._runtime.rules()
+        with self._runtime.db.read() as conn:
+            opened = ledger_repo.drawer_opening(conn, pos_session_id)
+            closed = ledger_repo.drawer_closing(conn, pos_session_id)
+            if opened is None or closed is None or closed.z_number is None:
+                raise InvalidInput("pos_session_id", "That drawer session has no Z report.")
+            data = shift_data(conn, opened, rules.currency, closed.closed_at)
+        report = z_report(data, closed.closed_at, closed.counted_total, closed.z_number - 1,
+                          self._tz())
+        rp = report_print(report, rules=rules, terminal_name=self._runtime.terminal_name,
+                          cashier_names=self._names(report), copy_label="REPRINT")
+        outcome = self._printing.submit("report", rp, {"kind": "Z", "reprint": True,
+                                                       "pos_session_id": pos_session_id,
+                                                       "report": report_payload(rp)})
+        return ReprintResult(report, None if outcome.ok is not False else
+                             f"Z #{closed.z_number} did not print ({outcome.error}); it is "
+                             "in the reprint queue.")

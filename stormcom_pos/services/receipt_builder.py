@@ -127,7 +127,7 @@ def report_from_payload(payload: dict[str, Any]) -> ReportPrint:
 
 
 def report_print(report: ShiftReport, *, rules: StoreRules, terminal_name: str,
-                 cashier_names: dict[str, str]) -> ReportPrint:
+                 cashier_names: dict[str, str], copy_label: str | None = None) -> ReportPrint:
     return ReportPrint(report=report, store_name=rules.name, terminal_name=terminal_name,
                        currency=rules.currency, locale=rules.locale,
-                       cashier_names=tuple(cashier_names.items()))
+                       cashier_names=tuple(cashier_names.items()), copy_label=copy_label)

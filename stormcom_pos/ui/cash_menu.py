@@ -1,4 +1,5 @@
-"""The cash menu: pay-in, pay-out, drop, no-sale, X report and closing the till."""
+"""The cash menu: pay-in, pay-out, drop, no-sale, X report, closing the till and printing an
+earlier Z again."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from stormcom_pos.ui.drawer_dialogs import (
     describe_report,
 )
 from stormcom_pos.ui.prompts import ask_text
+from stormcom_pos.ui.reprint_z_dialog import ReprintZDialog
 from stormcom_pos.ui.widgets import ErrorLabel, TouchButton
 
 
@@ -41,6 +43,7 @@ class CashMenuDialog(QDialog):
             ("F4", "No sale (open drawer)", self.no_sale),
             ("F5", "X report", self.x_report),
             ("F6", "Close till", self.close_till),
+            ("F7", "Reprint a Z", self.reprint_z),
         ]
         for index, (key, label, slot) in enumerate(actions):
             button = TouchButton(label, self, key=key, on_click=slot)
@@ -82,3 +85,11 @@ class CashMenuDialog(QDialog):
         if dialog.result is not None:
             self.till_closed.emit(dialog.result)
             self.accept()
+
+    def reprint_z(self) -> None:
+        try:
+            dialog = ReprintZDialog(self.ctx.drawer, self.currency, self)
+        except ServiceError as exc:
+            self.message.show_error(str(exc))
+            return
+        dialog.exec()

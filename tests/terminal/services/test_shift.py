@@ -161,3 +161,38 @@ def test_a_weighed_line_is_refunded_whole(selling: PosContext) -> None:
     result = selling.returns.refund(sale.order_id, {banana.order_item_id: Decimal("1.5")},
                                     to="original", reason=RefundReason.OTHER, approval=approval)
     assert result.amount == Decimal("1.93")  # 1.80 + 6% 0.11 + 1.38% 0.02, rounded per rate
+
+
+def test_an_earlier_z_prints_again_marked_reprint_with_the_figures_of_its_close(
+    till: PosContext, printers: Printers, clock,
+) -> None:
+    till.auth.pin_login("u-cashier", CASHIER_PIN)
+    till.drawer.open(Decimal("50.00"))
+    till.sales.scan(MILK)
+    till.sales.complete([Tender(CASH, Decimal("10.00"))])
+    till.drawer.cash_move("pay_in", Decimal("2.00"), "change from the bank")
+    clock.advance(hours=8)
+    first = till.drawer.close({"50": 1, "5": 1})
+    clock.advance(hours=16)
+    till.drawer.open(Decimal("50.00"))
+    clock.advance(hours=8)
+    second = till.drawer.close({"50": 1})
+    till.printing.drain()
+    before = len(printers.output())
+
+    shifts = till.drawer.closed_shifts()
+    assert [s.z_number for s in shifts] == [2, 1]
+    assert shifts[1].counted == first.counted and shifts[1].cashier_name == "Cara Cashier"
+    assert shifts[0].closed_at == second.z_report.generated_at
+
+    clock.advance(days=3)  # a later day: the copy still shows the shift as it closed
+    again = till.drawer.reprint_z(shifts[1].pos_session_id)
+    assert again.print_warning is None
+    assert again.z_report == first.z_report
+    till.printing.drain()
+    printed = printers.output()[before:]
+    assert b"Z REPORT #1" in printed and printed.count(b"REPRINT") == 1
+    assert b"REPRINT" not in printers.output()[:before]  # the close printed the original
+
+    with pytest.raises(InvalidInput, match="no Z report"):
+        till.drawer.reprint_z("no-such-session")

@@ -117,3 +117,38 @@ def test_a_shift_on_the_real_services(real_window, till, driver, printers, qtbot
     assert "Expected" in outcome[0] and "Z report" in outcome[0]
     assert Path(outcome[0].split("\n")[-1]).exists()
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.login_page)
+
+
+def test_the_cash_menu_prints_an_earlier_z_again(till, printers, qtbot, tmp_path, monkeypatch):
+    from stormcom_pos.ui.cash_menu import CashMenuDialog
+    from stormcom_pos.ui.reprint_z_dialog import ReprintZDialog
+    from tests.terminal.services.conftest import CASHIER_PIN
+
+    till.auth.pin_login("u-cashier", CASHIER_PIN)
+    empty = ReprintZDialog(till.drawer, "USD")
+    qtbot.addWidget(empty)
+    assert not empty.print_button.isEnabled() and "No till has been closed" in empty.message.text()
+
+    for _ in range(2):
+        till.drawer.open(Decimal("50.00"))
+        till.drawer.close({"50": 1})
+    till.printing.drain()
+    before = len(printers.output())
+
+    menu = CashMenuDialog(till, "USD")
+    qtbot.addWidget(menu)
+    opened: list[Any] = []
+    monkeypatch.setattr(ReprintZDialog, "exec", lambda dialog: opened.append(dialog) or 0)
+    menu.reprint_z()  # F7
+    (dialog,) = opened
+    qtbot.addWidget(dialog)
+    rows = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert rows[0].startswith("Z #2") and rows[1].startswith("Z #1") and "$50.00" in rows[1]
+    dialog.list.setCurrentRow(1)
+    dialog.print_button.click()
+    assert "Z #1 printed again" in dialog.message.text(), dialog.message.text()
+    till.printing.drain()
+    printed = printers.output()[before:]
+    assert b"Z REPORT #1" in printed and b"REPRINT" in printed
+    dialog.resize(640, 380)
+    assert dialog.grab().save(str(tmp_path / "reprint_z.png"))

@@ -112,3 +112,14 @@ def test_screens_on_the_real_till(real_window, till, driver, shots, qtbot):
     driver.when_dialog(cash_menu)
     driver.key(K.Key_F2, SHIFT)
     assert till.drawer.current() is None
+
+    # The next morning: the manager prints yesterday's Z again from the cash menu (F7).
+    from stormcom_pos.ui.reprint_z_dialog import ReprintZDialog
+    from tests.terminal.services.conftest import CASHIER_PIN
+
+    till.auth.pin_login("u-cashier", CASHIER_PIN)
+    reprint = ReprintZDialog(till.drawer, "USD", window)
+    reprint.resize(640, 360)
+    reprint.print_selected()
+    assert "printed again" in reprint.message.text(), reprint.message.text()
+    save(reprint, shots, "reprint-z")
