@@ -104,6 +104,9 @@ class RefundSubmit(_Payload):
     amount: Decimal  # handed back in total, tax included (sum of line amount + tax)
     tax: Decimal  # the tax part of amount
     tender: PaymentMethod
+    # When the money went back (the till's clock). Optional: refunds recorded before it was
+    # sent have none, and reports place them at their own time.
+    refunded_at: datetime | None = None
 
 
 class DrawerOpen(_Payload):

@@ -158,7 +158,7 @@ class ReturnsService:
                                   else sold[r.order_item_id].quantity,
                                   amount=r.net, tax=r.tax, restock=restock)
                        for r in plan.lines],
-                amount=plan.amount, tax=plan.tax, tender=tender)
+                amount=plan.amount, tax=plan.tax, tender=tender, refunded_at=now)
             ledger_repo.record_refund(conn, fact)
             outbox.append(conn, OpKind.REFUND_SUBMIT, fact, staff_id=cashier.user_id,
                           occurred_at=now)

@@ -75,8 +75,8 @@ def shift_data(conn: Any, drawer: DrawerOpen, currency: str, now: datetime) -> S
                                         p.tendered))
     returns = []
     for refund in refunds:
-        # A refund carries no time of its own; the report's time places it in the shift.
-        at = now
+        # A refund recorded before refunds carried their time is placed at the report's.
+        at = refund.refunded_at or now
         sale = ledger_repo.sale(conn, refund.order_id)
         returns.append(_return_record(refund, sale, at))
         tenders.append(TenderRecord(at, refund.cashier_id, refund.tender, refund.amount,

@@ -196,3 +196,26 @@ def test_an_earlier_z_prints_again_marked_reprint_with_the_figures_of_its_close(
 
     with pytest.raises(InvalidInput, match="no Z report"):
         till.drawer.reprint_z("no-such-session")
+
+
+def test_a_refund_counts_in_the_hour_it_was_given_not_the_hour_of_the_report(
+    selling: PosContext, clock,
+) -> None:
+    selling.sales.scan(MILK)
+    sale = selling.sales.complete([Tender(CASH, Decimal("10.00"))])  # 09:00
+    clock.advance(hours=1, minutes=15)
+    view = selling.returns.find_sale(sale.receipt_number)
+    assert view is not None
+    selling.returns.refund(sale.order_id, {view.lines[0].order_item_id: Decimal(1)}, to="cash",
+                           reason=RefundReason.DEFECTIVE_PRODUCT,
+                           approval=_approve(selling, "pos.refund", "sour"))  # 10:15
+    clock.advance(hours=5)
+    report = selling.drawer.x_report(print_it=False)  # 15:15
+
+    hours = {h.hour.hour: (h.sales_total, h.refunds_total) for h in report.by_hour}
+    assert set(hours) == {9, 10}
+    assert hours[10] == (Decimal(0), report.refunds_total) and report.refunds_total > 0
+    with selling.runtime.db.read() as conn:
+        refund = outbox.next_batch(conn)[-1]
+    assert refund.kind is OpKind.REFUND_SUBMIT
+    assert refund.payload["refunded_at"].startswith("2025-03-03T10:15")
