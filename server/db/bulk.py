@@ -47,8 +47,13 @@ def insert_new(session: Session, models: tuple[type, ...]) -> int:
         session.flush()
         return 0
     check_new(session, chosen)
+    others = [obj for obj in session.new if not isinstance(obj, models)]
     for obj in chosen:
         session.expunge(obj)
+    lost = [obj for obj in others if obj not in session]
+    if lost:  # an expunge cascaded to a row that is not ours to write
+        raise RuntimeError(f"insert_new would drop a new {type(lost[0]).__name__}: "
+                           "it hangs off a relationship of a row written in bulk")
     session.flush()  # what these rows refer to (a new customer, a drawer) exists first
     rows: dict[Table, dict[tuple[str, ...], list[dict[str, Any]]]] = defaultdict(
         lambda: defaultdict(list))

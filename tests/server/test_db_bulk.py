@@ -78,3 +78,20 @@ def test_the_rows_a_push_writes_in_bulk_are_not_mirrored_to_tills() -> None:
     assert tables == {"order", "order_item", "payment", "inventory_adjustment", "pos_anomaly",
                       "audit_log", "push_inbox"}
     assert not tables & set(mirror.MIRRORED_TABLES)
+
+
+def test_a_row_that_would_go_with_a_bulk_row_by_cascade_stops_it(
+    app: FastAPI, world: World,
+) -> None:
+    cashier = world.a.users["cashier"]
+    with app.state.session_factory() as db:
+        set_current_store(db, world.a.store_id)
+        device = Device(name="till", terminal_number=43)
+        drawer = PosSession(user_id=cashier, device_id=device.id, opening_cash=Decimal(0))
+        drawer.cash_movements.append(PosCashMovement(
+            type=CashMovementType.DROP, amount=Decimal("20.00"), user_id=cashier))
+        db.add_all([device, drawer])
+        # The movement is not asked for, but expunging its drawer would take it along.
+        with pytest.raises(RuntimeError, match="would drop a new PosCashMovement"):
+            bulk.insert_new(db, (PosSession,))
+        db.rollback()
