@@ -73,6 +73,7 @@ class Receipt:
     customer_name: str | None = None
     footer_lines: tuple[str, ...] = ()
     copy_label: str | None = None
+    timezone: str = "UTC"  # the store's: printed times are wall-clock times there
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class ReportPrint:
     locale: str = "en_US"
     cashier_names: tuple[tuple[str, str], ...] = ()
     copy_label: str | None = None  # "REPRINT" on a report printed again after its close
+    timezone: str = "UTC"  # the store's: printed times are wall-clock times there
 
     def cashier_name(self, cashier_id: str) -> str:
         """The printable name of a cashier id."""

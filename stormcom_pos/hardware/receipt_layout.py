@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from babel.core import UnknownLocaleError
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_timezone
 from babel.numbers import format_decimal, format_percent
 
 from stormcom_pos.domain.money import ZERO, format_money
@@ -64,9 +64,13 @@ def plain_spaces(text: str) -> str:
 
 
 class _Formats:
-    def __init__(self, currency: str, locale: str) -> None:
+    def __init__(self, currency: str, locale: str, timezone: str = "UTC") -> None:
         self.currency = currency
         self.locale = locale
+        try:
+            self.tz = get_timezone(timezone)
+        except LookupError:  # a store time zone this machine does not know: UTC, still exact
+            self.tz = get_timezone("UTC")
 
     def money(self, amount: Decimal) -> str:
         return plain_spaces(format_money(amount, self.currency, self.locale))
@@ -78,7 +82,7 @@ class _Formats:
             return plain_spaces(fn(*args, locale="en_US", **kwargs))
 
     def when(self, at: datetime) -> str:
-        return self._with_locale(format_datetime, at, "yyyy-MM-dd HH:mm")
+        return self._with_locale(format_datetime, at, "yyyy-MM-dd HH:mm", tzinfo=self.tz)
 
     def rate(self, rate: Decimal) -> str:
         return self._with_locale(format_percent, rate, "#,##0.####%")
@@ -98,7 +102,7 @@ def _line_rows(line: ReceiptLine, fmt: _Formats) -> list[Block]:
 
 def receipt_blocks(receipt: Receipt) -> list[Block]:
     """Everything on a sale or refund receipt, top to bottom."""
-    fmt = _Formats(receipt.currency, receipt.locale)
+    fmt = _Formats(receipt.currency, receipt.locale, receipt.timezone)
     refund = receipt.kind == "refund"
     blocks: list[Block] = []
     if receipt.logo_path is not None:
@@ -148,7 +152,7 @@ def _tender_name(value: str) -> str:
 def report_blocks(report_print: ReportPrint) -> list[Block]:
     """Everything on an X or Z report, top to bottom."""
     report = report_print.report
-    fmt = _Formats(report_print.currency, report_print.locale)
+    fmt = _Formats(report_print.currency, report_print.locale, report_print.timezone)
     title = f"{report.kind.value} REPORT"
     if report.z_number is not None:
         title += f" #{report.z_number}"

@@ -94,8 +94,8 @@ class DrawerService:
         drawer = self._open()
         if drawer is None:
             return None
-        return DrawerView(drawer.pos_session_id, drawer.opened_at, drawer.opening_float,
-                          self._auth.name_of(drawer.cashier_id))
+        return DrawerView(drawer.pos_session_id, self._local(drawer.opened_at),
+                          drawer.opening_float, self._auth.name_of(drawer.cashier_id))
 
     def denominations(self) -> list[Decimal]:
         return list(denominations_for(self._runtime.rules().currency).values)
@@ -182,6 +182,11 @@ class DrawerService:
         except (ZoneInfoNotFoundError, ValueError):
             return None
 
+    def _local(self, at: datetime) -> datetime:
+        """A time as the store's clock reads it (for display; the same instant)."""
+        tz = self._tz()
+        return at.astimezone(tz) if tz is not None and at.tzinfo is not None else at
+
     def _names(self, report: ShiftReport) -> dict[str, str]:
         return {c.cashier_id: self._auth.name_of(c.cashier_id) for c in report.by_cashier}
 
@@ -252,8 +257,9 @@ class DrawerService:
         self._auth.require_cashier()
         with self._runtime.db.read() as conn:
             closes = ledger_repo.closed_sessions(conn, limit)
-        return [ClosedShift(opened.pos_session_id, closed.z_number or 0, opened.opened_at,
-                            closed.closed_at, closed.counted_total,
+        return [ClosedShift(opened.pos_session_id, closed.z_number or 0,
+                            self._local(opened.opened_at), self._local(closed.closed_at),
+                            closed.counted_total,
                             self._auth.name_of(opened.cashier_id))
                 for opened, closed in closes]
 

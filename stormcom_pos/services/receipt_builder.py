@@ -83,8 +83,8 @@ def sale_receipt(sale: OrderSubmit, *, rules: StoreRules, cashier_name: str, ter
         subtotal=sale.subtotal, discount_total=sale.discount_total,
         tax_lines=_tax_summary(sale), total=sale.total,
         rounding_adjustment=sale.rounding_adjustment, tenders=tenders, change=change,
-        currency=sale.currency, locale=rules.locale, customer_name=customer_name,
-        footer_lines=FOOTER, copy_label=copy_label,
+        currency=sale.currency, locale=rules.locale, timezone=rules.timezone,
+        customer_name=customer_name, footer_lines=FOOTER, copy_label=copy_label,
     )
 
 
@@ -107,7 +107,8 @@ def refund_receipt(refund: RefundSubmit, sale: OrderSubmit, *, rules: StoreRules
         subtotal=net, discount_total=ZERO, tax_lines=tax_lines, total=refund.amount,
         rounding_adjustment=ZERO,
         tenders=(TenderLine(tender_label(refund.tender), refund.amount),), change=ZERO,
-        currency=sale.currency, locale=rules.locale, footer_lines=(f"Reason: {refund.reason}",),
+        currency=sale.currency, locale=rules.locale, timezone=rules.timezone,
+        footer_lines=(f"Reason: {refund.reason}",),
     )
 
 
@@ -129,5 +130,5 @@ def report_from_payload(payload: dict[str, Any]) -> ReportPrint:
 def report_print(report: ShiftReport, *, rules: StoreRules, terminal_name: str,
                  cashier_names: dict[str, str], copy_label: str | None = None) -> ReportPrint:
     return ReportPrint(report=report, store_name=rules.name, terminal_name=terminal_name,
-                       currency=rules.currency, locale=rules.locale,
+                       currency=rules.currency, locale=rules.locale, timezone=rules.timezone,
                        cashier_names=tuple(cashier_names.items()), copy_label=copy_label)

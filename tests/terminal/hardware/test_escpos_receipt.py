@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -173,3 +174,16 @@ def test_test_page_shows_the_columns_and_a_bengali_row() -> None:
     output = printer.output
     assert b"12345678901234567890123456789012\n" in output
     assert RASTER in output
+
+
+def test_times_print_as_the_store_clock_reads() -> None:
+    # 15:06 UTC is 10:06 in New York (EST in early March).
+    new_york = "\n".join(text_lines(render(make_receipt(timezone="America/New_York"))))
+    assert "2025-03-04 10:06" in new_york and "15:06" not in new_york
+    # A zone this machine does not know prints UTC rather than failing the receipt.
+    unknown = "\n".join(text_lines(render(make_receipt(timezone="Mars/Olympus_Mons"))))
+    assert "2025-03-04 15:06" in unknown
+    printer = Dummy(profile="TM-T88V")
+    render_report(printer, dataclasses.replace(make_report(z=True), timezone="Asia/Dhaka"),
+                  PrinterConfig(connection="dummy"))
+    assert b"2025-03-04 15:00" in printer.output  # opened 09:00 UTC, 6 hours ahead in Dhaka
