@@ -79,8 +79,9 @@ def park(runtime: TillRuntime, state: CartState, total: Decimal, label: str) -> 
 def parked(runtime: TillRuntime) -> list[ParkedView]:
     with runtime.db.read() as conn:
         rows = ledger_repo.parked(conn)
+    local = runtime.rules().local
     return [ParkedView(row.park_id, row.label, Decimal(str(row.cart.get("total") or "0")),
-                       row.parked_at) for row in rows]
+                       local(row.parked_at) if row.parked_at else row.parked_at) for row in rows]
 
 
 def recall(runtime: TillRuntime, park_id: str) -> CartState:

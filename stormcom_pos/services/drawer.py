@@ -183,9 +183,7 @@ class DrawerService:
             return None
 
     def _local(self, at: datetime) -> datetime:
-        """A time as the store's clock reads it (for display; the same instant)."""
-        tz = self._tz()
-        return at.astimezone(tz) if tz is not None and at.tzinfo is not None else at
+        return self._runtime.rules().local(at)
 
     def _names(self, report: ShiftReport) -> dict[str, str]:
         return {c.cashier_id: self._auth.name_of(c.cashier_id) for c in report.by_cashier}
@@ -199,7 +197,7 @@ class DrawerService:
             if drawer is None:
                 raise NoOpenDrawer()
             data = shift_data(conn, drawer, self._runtime.rules().currency, now)
-        report = x_report(data, now, self._tz())
+        report = x_report(data, self._local(now), self._tz())  # shown: the store's clock
         if print_it:
             rp = report_print(report, rules=self._runtime.rules(),
                               terminal_name=self._runtime.terminal_name,

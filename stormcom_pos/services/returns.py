@@ -89,7 +89,8 @@ class ReturnsService:
                 left = line.quantity if state.remaining_quantity else ZERO
             lines.append(ReturnLineView(line.id, line.name, line.quantity, left,
                                         line.total / line.quantity))
-        return SaleView(sale.order_id, sale.receipt_number, sale.completed_at, sale.total, lines,
+        return SaleView(sale.order_id, sale.receipt_number,
+                        self._runtime.rules().local(sale.completed_at), sale.total, lines,
                         [tender_label(p.method) for p in sale.payments])
 
     def find_sale(self, text: str) -> SaleView | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stormcom_pos.domain.cart import StoreSettings
 from stormcom_pos.domain.coupons import MAX_STACKED_COUPONS, Coupon
@@ -63,6 +64,16 @@ class StoreRules:
     cash_tolerance: Decimal
     header_lines: tuple[str, ...]
     timezone: str
+
+    def local(self, at: datetime) -> datetime:
+        """The same instant as the store's clock reads it, for showing to people (a zone this
+        machine does not know leaves it as it is)."""
+        if at.tzinfo is None:
+            return at
+        try:
+            return at.astimezone(ZoneInfo(self.timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            return at
 
 
 def store_rules(store: Mapping[str, Any]) -> StoreRules:

@@ -25,7 +25,10 @@ from tests.terminal.services.conftest import (
     CASHIER_PIN,
     MANAGER_PIN,
     MILK,
+    START,
     Printers,
+    catalog,
+    open_till,
     weight_label,
 )
 
@@ -219,3 +222,24 @@ def test_a_refund_counts_in_the_hour_it_was_given_not_the_hour_of_the_report(
         refund = outbox.next_batch(conn)[-1]
     assert refund.kind is OpKind.REFUND_SUBMIT
     assert refund.payload["refunded_at"].startswith("2025-03-03T10:15")
+
+
+def test_times_shown_and_printed_are_the_store_clock(tmp_path, printers: Printers, clock) -> None:
+    data = catalog()
+    data["store"][0]["timezone"] = "America/Los_Angeles"  # 09:00 UTC is 01:00 there in March
+    till = open_till(tmp_path / "la", printers, clock, data)
+    try:
+        till.auth.pin_login("u-cashier", CASHIER_PIN)
+        opened = till.drawer.open(Decimal("20.00"))
+        assert till.drawer.current().opened_at.hour == 1  # type: ignore[union-attr]
+        assert opened.opened_at == START  # the same instant
+        till.sales.scan(MILK)
+        sale = till.sales.complete([Tender(CASH, Decimal("10.00"))])
+        found = till.returns.find_sale(sale.receipt_number)
+        assert found is not None and found.completed_at.hour == 1
+        assert till.drawer.x_report(print_it=False).generated_at.hour == 1
+        till.printing.drain()
+        assert b"2025-03-03 01:00" in printers.output()
+        assert b"2025-03-03 09:00" not in printers.output()
+    finally:
+        till.close()
