@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from stormcom_pos.domain.cash import (
     count_cash,
@@ -177,10 +177,7 @@ class DrawerService:
         self._printing.submit("drawer", None, None, wait_s=0)
 
     def _tz(self) -> ZoneInfo | None:
-        try:
-            return ZoneInfo(self._runtime.rules().timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
+        return self._runtime.rules().zone()
 
     def _local(self, at: datetime) -> datetime:
         return self._runtime.rules().local(at)

@@ -65,15 +65,17 @@ class StoreRules:
     header_lines: tuple[str, ...]
     timezone: str
 
-    def local(self, at: datetime) -> datetime:
-        """The same instant as the store's clock reads it, for showing to people (a zone this
-        machine does not know leaves it as it is)."""
-        if at.tzinfo is None:
-            return at
+    def zone(self) -> ZoneInfo | None:
+        """The store's time zone (None: one this machine does not know)."""
         try:
-            return at.astimezone(ZoneInfo(self.timezone))
+            return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            return at
+            return None
+
+    def local(self, at: datetime) -> datetime:
+        """The same instant as the store's clock reads it, for showing to people."""
+        zone = self.zone()
+        return at.astimezone(zone) if zone is not None and at.tzinfo is not None else at
 
 
 def store_rules(store: Mapping[str, Any]) -> StoreRules:
