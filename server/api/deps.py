@@ -3,7 +3,8 @@
 - ``SessionDep``: one ORM session per request, tenancy-filtered (``server.db.tenancy``). It
   commits when the endpoint returns and rolls back when it raises, *before* the response is
   sent (``scope="function"``), so a failed commit is a 500, never a silent loss. Services never
-  commit. On PostgreSQL every transaction runs
+  commit; a view whose transaction holds a store-wide lock commits itself with ``commit``
+  (the sync push), by the same rules. On PostgreSQL every transaction runs
   ``SELECT set_config('app.current_store_id', :store_id, true)`` once the store is known.
   At commit, a request that wrote data without an audit row fails (``audit_enforce``).
 - ``CurrentPrincipal`` (alias ``CurrentUser`` for staff-only routes): the authenticated actor,

@@ -42,12 +42,10 @@ def insert_new(session: Session, models: tuple[type, ...]) -> int:
     """Insert the session's pending new objects of ``models``; flush the rest first. Returns
     the number of rows written. The objects leave the session (nothing may change them
     afterwards)."""
-    chosen = [obj for obj in session.new if isinstance(obj, models)]
-    if not chosen:
-        session.flush()
-        return 0
+    pending = list(session.new)
+    chosen = [obj for obj in pending if isinstance(obj, models)]
+    others = [obj for obj in pending if not isinstance(obj, models)]
     check_new(session, chosen)
-    others = [obj for obj in session.new if not isinstance(obj, models)]
     for obj in chosen:
         session.expunge(obj)
     lost = [obj for obj in others if obj not in session]

@@ -117,8 +117,7 @@ def check_new(session: Session, objects: Any) -> None:
     store-owned row without a store gets the current one; one of another store raises."""
     if session.info.get(ALL_STORES):
         return
-    store_id = current_store(session)
-    read_only = bool(session.info.get(READ_ONLY_KEY))
+    store_id, read_only = current_store(session), bool(session.info.get(READ_ONLY_KEY))
     for obj in objects:
         if not isinstance(obj, StoreOwnedMixin):
             continue
@@ -132,21 +131,22 @@ def check_new(session: Session, objects: Any) -> None:
             raise TenancyError(f"new {type(obj).__name__} belongs to another store")
 
 
-def _check_flush(session: Session, _ctx: Any, _instances: Any) -> None:
-    check_new(session, session.new)
+def _check_changed(session: Session, objects: Any) -> None:
+    """The rule for changed and deleted rows: only the current store's, and none in a read-only
+    session (the store row itself included)."""
     if session.info.get(ALL_STORES):
         return
-    store_id = current_store(session)
-    read_only = bool(session.info.get(READ_ONLY_KEY))
-    for obj in list(session.dirty) + list(session.deleted):
-        if read_only and obj.__table__.name == "store":
+    store_id, read_only = current_store(session), bool(session.info.get(READ_ONLY_KEY))
+    for obj in objects:
+        if read_only and (isinstance(obj, StoreOwnedMixin) or obj.__table__.name == "store"):
             raise ReadOnlySession("this session may not change store data")
-        if not isinstance(obj, StoreOwnedMixin):
-            continue
-        if read_only:
-            raise ReadOnlySession("this session may not change store data")
-        if obj.store_id != store_id:
+        if isinstance(obj, StoreOwnedMixin) and obj.store_id != store_id:
             raise TenancyError(f"{type(obj).__name__} {getattr(obj, 'id', '')} is another store's")
+
+
+def _check_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+    check_new(session, session.new)
+    _check_changed(session, [*session.dirty, *session.deleted])
 
 
 def install(factory: sessionmaker[Session]) -> sessionmaker[Session]:

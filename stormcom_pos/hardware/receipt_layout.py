@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 from babel.core import UnknownLocaleError
-from babel.dates import format_datetime, get_timezone
+from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 
 from stormcom_pos.domain.money import ZERO, format_money
+from stormcom_pos.domain.store_time import display_zone
 from stormcom_pos.hardware.receipt import Receipt, ReceiptLine, ReportPrint
 
 
@@ -67,10 +68,7 @@ class _Formats:
     def __init__(self, currency: str, locale: str, timezone: str = "UTC") -> None:
         self.currency = currency
         self.locale = locale
-        try:
-            self.tz = get_timezone(timezone)
-        except LookupError:  # a store time zone this machine does not know: UTC, still exact
-            self.tz = get_timezone("UTC")
+        self.tz = display_zone(timezone)
 
     def money(self, amount: Decimal) -> str:
         return plain_spaces(format_money(amount, self.currency, self.locale))

@@ -81,7 +81,7 @@ def parked(runtime: TillRuntime) -> list[ParkedView]:
         rows = ledger_repo.parked(conn)
     local = runtime.rules().local
     return [ParkedView(row.park_id, row.label, Decimal(str(row.cart.get("total") or "0")),
-                       local(row.parked_at) if row.parked_at else row.parked_at) for row in rows]
+                       local(row.parked_at)) for row in rows]
 
 
 def recall(runtime: TillRuntime, park_id: str) -> CartState:

@@ -180,6 +180,7 @@ class DrawerService:
         return self._runtime.rules().zone()
 
     def _local(self, at: datetime) -> datetime:
+        """Reports and views carry times on the store's clock (the same instants)."""
         return self._runtime.rules().local(at)
 
     def _names(self, report: ShiftReport) -> dict[str, str]:
@@ -194,7 +195,7 @@ class DrawerService:
             if drawer is None:
                 raise NoOpenDrawer()
             data = shift_data(conn, drawer, self._runtime.rules().currency, now)
-        report = x_report(data, self._local(now), self._tz())  # shown: the store's clock
+        report = x_report(data, self._local(now), self._tz())
         if print_it:
             rp = report_print(report, rules=self._runtime.rules(),
                               terminal_name=self._runtime.terminal_name,
@@ -217,7 +218,7 @@ class DrawerService:
                 raise NoOpenDrawer()
             data = shift_data(conn, drawer, rules.currency, now)
             z_number = ledger_repo.next_z_number(conn)
-            report = z_report(data, now, counted, z_number - 1, self._tz())
+            report = z_report(data, self._local(now), counted, z_number - 1, self._tz())
             fact = DrawerClose(pos_session_id=drawer.pos_session_id, closed_by=cashier.user_id,
                                counted_by_denomination=by_denomination, counted_total=counted,
                                expected_cash=report.cash.expected, blind=True,
@@ -270,11 +271,11 @@ class DrawerService:
             if opened is None or closed is None or closed.z_number is None:
                 raise InvalidInput("pos_session_id", "That drawer session has no Z report.")
             data = shift_data(conn, opened, rules.currency, closed.closed_at)
-        report = z_report(data, closed.closed_at, closed.counted_total, closed.z_number - 1,
-                          self._tz())
+        report = z_report(data, self._local(closed.closed_at), closed.counted_total,
+                          closed.z_number - 1, self._tz())
         rp = report_print(report, rules=rules, terminal_name=self._runtime.terminal_name,
                           cashier_names=self._names(report), copy_label="REPRINT")
-        outcome = self._printing.submit("report", rp, {"kind": "Z", "reprint": True,
+        outcome = self._printing.submit("report", rp, {"kind": "Z",
                                                        "pos_session_id": pos_session_id,
                                                        "report": report_payload(rp)})
         return ReprintResult(report, None if outcome.ok is not False else

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from stormcom_pos.domain.cart import StoreSettings
 from stormcom_pos.domain.coupons import MAX_STACKED_COUPONS, Coupon
 from stormcom_pos.domain.discounts import DiscountType, FlashSale, FlashSaleStatus
+from stormcom_pos.domain.store_time import store_local, store_zone
 from stormcom_pos.domain.tax import TaxAddress, TaxRate, TaxRounding
 
 
@@ -67,15 +68,11 @@ class StoreRules:
 
     def zone(self) -> ZoneInfo | None:
         """The store's time zone (None: one this machine does not know)."""
-        try:
-            return ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
+        return store_zone(self.timezone)
 
     def local(self, at: datetime) -> datetime:
         """The same instant as the store's clock reads it, for showing to people."""
-        zone = self.zone()
-        return at.astimezone(zone) if zone is not None and at.tzinfo is not None else at
+        return store_local(at, self.timezone)
 
 
 def store_rules(store: Mapping[str, Any]) -> StoreRules:

@@ -238,6 +238,9 @@ def test_times_shown_and_printed_are_the_store_clock(tmp_path, printers: Printer
         found = till.returns.find_sale(sale.receipt_number)
         assert found is not None and found.completed_at.hour == 1
         assert till.drawer.x_report(print_it=False).generated_at.hour == 1
+        closed = till.drawer.close({"20": 1})
+        assert closed.z_report.generated_at.hour == 1
+        assert till.drawer.closed_shifts()[0].closed_at.hour == 1
         till.printing.drain()
         assert b"2025-03-03 01:00" in printers.output()
         assert b"2025-03-03 09:00" not in printers.output()
