@@ -27,7 +27,6 @@ from server.inventory.models import AdjustmentReason, InventoryAdjustment
 from server.payments.models import Payment, Refund
 from server.pos.anomaly_models import AnomalyKind, PosAnomaly
 from server.pos.models import Device, PosCashMovement, PosSession
-from server.stores.models import Store
 from server.sync import changes
 from stormcom_pos.domain import cash
 from stormcom_pos.domain.enums import (
@@ -91,10 +90,18 @@ class BatchCache:
         self.orders_read.update((order_id, number))
 
 
+@dataclass(frozen=True, slots=True)
+class StoreRef:
+    """What an op needs of its store (read with the device's lock, not as a whole row)."""
+
+    id: str
+    currency: str
+
+
 @dataclass
 class OpContext:
     session: Session
-    store: Store
+    store: StoreRef
     device: Device
     op: PushOp
     now: datetime

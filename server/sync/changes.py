@@ -118,7 +118,7 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
     out: list[Key] = []
     seen: set[tuple[str, str]] = set()
     for obj in session.deleted:
-        name = getattr(obj, "__tablename__", None)
+        name = _table_name(obj)
         if name in _children() and name != "store":
             _cascade(session, name, obj.id, out, seen)
     if out:
@@ -130,8 +130,15 @@ def _staff_changed(obj: Any) -> bool:
     return any(state.attrs[f].history.has_changes() for f in mirror.STAFF_USER_FIELDS)
 
 
+def _table_name(obj: Any) -> str | None:
+    # ``__table__``, not ``__tablename__``: the latter is a declared attr, derived anew on
+    # every read, and a flush asks it of every row.
+    table = getattr(type(obj), "__table__", None)
+    return table.name if table is not None else None
+
+
 def _keys_for(session: Session, obj: Any, *, deleted: bool, new: bool) -> list[Key]:
-    name = getattr(obj, "__tablename__", None)
+    name = _table_name(obj)
     if name == "user":
         if new or deleted or not _staff_changed(obj):
             return []  # a new user has no store yet; deleting one cascades its memberships

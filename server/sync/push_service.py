@@ -148,7 +148,8 @@ class _Batch:
     """One push: applies ops; their inbox, audit and quarantine rows are written at the end,
     once the batch's changes are sequenced, so each carries its ``server_seq``."""
 
-    def __init__(self, session: Session, actor: Principal, device: Device, store: Store,
+    def __init__(self, session: Session, actor: Principal, device: Device,
+                 store: common.StoreRef,
                  now: datetime, meta: RequestMeta | None, *, shared: bool = False) -> None:
         self.session, self.actor, self.device, self.store = session, actor, device, store
         self.now, self.meta = now, meta
@@ -254,20 +255,23 @@ def _duplicate(stored: PushInbox, op: proto.PushOp) -> proto.OpResult:
 
 
 def _lock_device(session: Session, device_id: str, request: proto.PushRequest,
-                 now: datetime) -> Device:
-    # The locking UPDATE returns the whole row: the device as it is now, without a SELECT.
-    device = session.scalars(
+                 now: datetime) -> tuple[Device, common.StoreRef]:
+    # The locking UPDATE returns the whole row, the device as it is now, and its store's
+    # currency (a subquery: SQLite's RETURNING sees only the updated table): no SELECTs.
+    currency = select(Store.currency).where(Store.id == Device.store_id).scalar_subquery()
+    row = session.execute(
         update(Device).where(Device.id == device_id)
         .values(last_seen_at=now, app_version=request.app_version[:64] or None,
                 cache_schema_version=request.cache_schema_version)
-        .returning(Device)
+        .returning(Device, currency)
         .execution_options(synchronize_session=False, populate_existing=True)).first()
-    if device is None:
+    if row is None:
         raise Forbidden("This terminal is not enrolled in this store.", code="device_unknown")
+    device, currency = row
     audit_service.mark_housekeeping(session, Device)
     if device.status is DeviceStatus.REVOKED:
         raise DeviceRevoked("This terminal was revoked. Keep its outbox and pair it again.")
-    return device
+    return device, common.StoreRef(id=device.store_id, currency=currency)
 
 
 def push(session: Session, *, actor: Principal, request: proto.PushRequest, now: datetime,
@@ -275,10 +279,7 @@ def push(session: Session, *, actor: Principal, request: proto.PushRequest, now:
     """Apply a batch of a terminal's ops (see the module docstring)."""
     if actor.kind != "device" or not actor.device_id or not actor.store_id:
         raise Forbidden("Only a paired terminal can push operations.", code="device_only")
-    device = _lock_device(session, actor.device_id, request, now)
-    store = session.get(Store, actor.store_id)
-    if store is None:
-        raise Forbidden("This terminal's store no longer exists.", code="device_unknown")
+    device, store = _lock_device(session, actor.device_id, request, now)
     ops = sorted(request.ops, key=lambda o: o.device_seq)
     fresh = [o for o in ops if o.device_seq > device.last_pushed_seq]
     ingest_batch.lock_rows(session, fresh, variants=False)
