@@ -17,6 +17,7 @@ from server.api.middleware import RateLimitHeaders
 from server.api.router import build_api_router
 from server.clock import Clock, system_clock
 from server.config import ConfigError, Settings
+from server.db import encrypted
 from server.db.engine import check_connection, make_engine
 from server.db.tenancy import make_tenant_session_factory
 from server.identity import auth_service, sessions_service
@@ -90,6 +91,7 @@ def _document_errors(schema: dict[str, Any], public_operations: set[tuple[str, s
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
+    encrypted.configure_from_settings(settings)
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     app = FastAPI(title="StormCom server", version=__version__, description=server_doc or "")
     app.state.settings = settings

@@ -15,9 +15,11 @@ class CommandError(Exception):
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from server.db import encrypted
     from server.db.engine import check_connection, make_engine
 
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    encrypted.configure_from_settings(settings)
     check_connection(engine)
     return engine
 
@@ -131,6 +133,12 @@ def cmd_pair_terminal(settings: Settings, args: argparse.Namespace) -> None:
         print(code if args.quiet else f"pairing code for {args.name!r} in {store.slug}: {code}")
 
 
+def cmd_gen_data_key(settings: Settings, args: argparse.Namespace) -> None:
+    from server.db import encrypted
+
+    print(encrypted.generate_key())
+
+
 def _session(settings: Settings):  # type: ignore[no-untyped-def]
     from server.db.engine import make_session_factory
 
@@ -193,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="Till", help="the till's name (default: Till)")
     p.add_argument("--quiet", action="store_true", help="print the code only")
     p.set_defaults(func=cmd_pair_terminal)
+
+    p = sub.add_parser("gen-data-key", help="print a new key for STORMCOM_DATA_KEYS")
+    p.set_defaults(func=cmd_gen_data_key)
     return parser
 
 

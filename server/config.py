@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+    # Fernet keys for the secret columns, comma-separated; the first encrypts, every one
+    # decrypts. Unset: a key file beside an SQLite database; required on PostgreSQL
+    # (server.db.encrypted says why).
+    data_keys: SecretStr = SecretStr("")
 
     # Identity (product-decisions §3, §4). bcrypt stays 12 in production; tests lower it.
     bcrypt_cost: int = Field(default=12, ge=4, le=16)

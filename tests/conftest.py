@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgcluster import PgCluster, start_cluster
+from tests.pgcluster import DATA_KEY, PgCluster, start_cluster
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One data key for every app, migration and child server of the run, on both backends (without
+# it SQLite test databases would each make a key file and PostgreSQL would refuse to start).
+os.environ["STORMCOM_DATA_KEYS"] = DATA_KEY
 
 BACKENDS = [
     b for b in os.environ.get("STORMCOM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b

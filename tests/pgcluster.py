@@ -2,6 +2,10 @@
 
 Debian's ``postgresql`` package provides the binaries (``scripts/setup.sh test`` installs it).
 initdb refuses to run as root, so as root the cluster runs as the ``postgres`` system user.
+
+A server on PostgreSQL refuses to start without ``STORMCOM_DATA_KEYS`` (``server.db.encrypted``):
+:func:`start_cluster` puts this run's :data:`DATA_KEY` in the process's environment unless one is
+set, so in-process apps and child servers (which inherit the environment) have it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+DATA_KEY = Fernet.generate_key().decode()  # throwaway data: a fresh key per run
 
 
 class PostgresUnavailable(RuntimeError):
@@ -128,4 +136,5 @@ def start_cluster() -> PgCluster:
         run_as = "postgres"
     cluster = PgCluster(root=root, port=_free_port(), bindir=bindir, run_as=run_as)
     cluster.start()
+    os.environ.setdefault("STORMCOM_DATA_KEYS", DATA_KEY)
     return cluster

@@ -29,7 +29,7 @@ WRITES_KEY = "written_models"  # filled by the request's session (server.api.dep
 SECRET_FIELDS = frozenset({
     "password", "password_hash", "session_token", "token", "pos_pin_hash", "mfa_secret",
     "mfa_backup_codes", "credential_hash", "pairing_code_hash", "refresh_token",
-    "access_token", "id_token",
+    "access_token", "id_token", "secret_key", "webhook_secret", "api_key", "api_secret",
 })
 
 

@@ -233,23 +233,24 @@ def tables_with_policy(conn: Connection) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def _set_local(session: Session, name: str, value: str) -> None:
-    session.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+def _set_local(db: Session | Connection, name: str, value: str) -> None:
+    db.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
 
 
 @contextmanager
-def bypass_rls(session: Session) -> Iterator[None]:
-    """Let a platform job running as the owner role read and write every store's rows for the
-    rest of this block (in this transaction). No effect for the application role, nor on
-    SQLite. Combine with the ORM's ``all_stores`` execution option."""
-    if session.get_bind().dialect.name != "postgresql":
+def bypass_rls(db: Session | Connection) -> Iterator[None]:
+    """Let a platform job (or a data migration) running as the owner role read and write every
+    store's rows for the rest of this block (in this transaction). No effect for the
+    application role, nor on SQLite. Combine with the ORM's ``all_stores`` execution option."""
+    bind = db.get_bind() if isinstance(db, Session) else db
+    if bind.dialect.name != "postgresql":
         yield
         return
-    _set_local(session, BYPASS_SETTING, "on")
+    _set_local(db, BYPASS_SETTING, "on")
     try:
         yield
     finally:
-        _set_local(session, BYPASS_SETTING, "off")
+        _set_local(db, BYPASS_SETTING, "off")
 
 
 @contextmanager

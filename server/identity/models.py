@@ -46,6 +46,7 @@ from server.db.base import (
     StoreOwnedMixin,
     enum_column,
 )
+from server.db.encrypted import EncryptedString
 
 if TYPE_CHECKING:
     from server.stores.models import Store
@@ -86,7 +87,7 @@ class User(SoftDeleteMixin, Entity):
 
     # MFA
     mfa_enabled: Mapped[bool] = mapped_column(default=False)
-    mfa_secret: Mapped[str | None]  # TOTP secret, encrypted
+    mfa_secret: Mapped[str | None] = mapped_column(EncryptedString())  # TOTP secret
     mfa_backup_codes: Mapped[list[Any] | None]  # [{"code": hash, "used": false, "usedAt": null}]
     mfa_backup_codes_generated_at: Mapped[datetime | None]  # codes expire after a year
     mfa_last_totp_step: Mapped[int | None]  # replay guard

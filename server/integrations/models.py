@@ -29,6 +29,7 @@ from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import ID_LENGTH, Entity, StoreOwnedMixin, enum_column, fk
+from server.db.encrypted import EncryptedString
 
 
 class ExternalPlatform(enum.StrEnum):
@@ -83,9 +84,9 @@ class ExternalPlatformIntegration(StoreOwnedMixin, Entity):
 
     # Authentication (encrypted at application level)
     api_url: Mapped[str]
-    api_key: Mapped[str]  # encrypted
-    api_secret: Mapped[str | None]  # encrypted
-    webhook_secret: Mapped[str | None]  # encrypted
+    api_key: Mapped[str] = mapped_column(EncryptedString())
+    api_secret: Mapped[str | None] = mapped_column(EncryptedString())
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedString())
 
     # Entity-level direction overrides: {"products": "inbound", "orders": "outbound"}
     entity_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)

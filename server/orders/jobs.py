@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import as_utc, system_clock
 from server.config import Settings
-from server.db import rls
+from server.db import encrypted, rls
 from server.db.engine import make_engine
 from server.db.tenancy import make_tenant_session_factory, set_current_store
 from server.errors import Conflict
@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server.orders.jobs")
     parser.add_argument("job", choices=["auto-cancel", "purge-idempotency"])
     args = parser.parse_args(argv)
-    engine = make_engine(Settings().database_url)
+    settings = Settings()
+    encrypted.configure_from_settings(settings)
+    engine = make_engine(settings.database_url)
     try:
         now = system_clock()
         if args.job == "auto-cancel":

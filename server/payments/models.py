@@ -46,6 +46,7 @@ from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import ID_LENGTH, Entity, Money, StoreOwnedMixin, enum_column, fk
+from server.db.encrypted import EncryptedString
 from stormcom_pos.domain.enums import (
     PaymentMethod,
     PaymentTransactionStatus,
@@ -115,8 +116,8 @@ class PaymentGatewayConfig(StoreOwnedMixin, Entity):
 
     # Credentials (encrypted at application level)
     public_key: Mapped[str | None]
-    secret_key: Mapped[str]  # encrypted
-    webhook_secret: Mapped[str | None]  # encrypted
+    secret_key: Mapped[str] = mapped_column(EncryptedString())
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedString())
 
     # Configuration
     is_test_mode: Mapped[bool] = mapped_column(default=True)

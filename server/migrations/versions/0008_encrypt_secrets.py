@@ -1,0 +1,76 @@
+"""Encrypt the secret columns at application level (``server.db.encrypted``).
+
+``user.mfa_secret``, ``payment_gateway_config.secret_key``/``webhook_secret`` and
+``external_platform_integration.api_key``/``api_secret``/``webhook_secret`` become TEXT holding
+Fernet tokens: the values already stored are encrypted in place with the configured data key
+(the first of ``STORMCOM_DATA_KEYS``, or the SQLite key file), and downgrade decrypts them
+back. NULL stays NULL.
+
+The two store-owned tables are under forced row-level security (0003): run as the owner role
+(not a superuser) this migration would see none of their rows, so it bypasses the policy for
+its transaction, as the platform jobs do.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-03 21:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from server.db import encrypted, rls
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# table -> (column, nullable)
+SECRETS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "user": (("mfa_secret", True),),
+    "payment_gateway_config": (("secret_key", False), ("webhook_secret", True)),
+    "external_platform_integration": (
+        ("api_key", False), ("api_secret", True), ("webhook_secret", True)),
+}
+
+
+def upgrade() -> None:
+    _retype(sa.String(), sa.Text())
+    _rewrite(lambda value, _where: encrypted.encrypt(value))
+
+
+def downgrade() -> None:
+    _rewrite(lambda value, where: encrypted.decrypt(value, where=where))
+    _retype(sa.Text(), sa.String())
+
+
+def _retype(old: sa.types.TypeEngine[str], new: sa.types.TypeEngine[str]) -> None:
+    for table, columns in SECRETS.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, nullable in columns:
+                batch_op.alter_column(name, existing_type=old, type_=new,
+                                      existing_nullable=nullable)
+
+
+def _rewrite(convert: Callable[[str, str], str]) -> None:
+    """Replace every non-NULL secret with ``convert(value, "table.column")``."""
+    bind = op.get_bind()
+    with rls.bypass_rls(bind):
+        for name, columns in SECRETS.items():
+            names = [column for column, _ in columns]
+            table = sa.table(name, sa.column("id"), *(sa.column(c, sa.Text()) for c in names))
+            rows = bind.execute(sa.select(table).where(
+                sa.or_(*(table.c[c].is_not(None) for c in names)))).all()
+            if not rows:
+                continue
+            update = (table.update().where(table.c.id == sa.bindparam("row_id"))
+                      .values({c: sa.bindparam(f"new_{c}") for c in names}))
+            bind.execute(update, [
+                {"row_id": row.id, **{
+                    f"new_{c}": None if getattr(row, c) is None
+                    else convert(getattr(row, c), f"{name}.{c}") for c in names}}
+                for row in rows])
