@@ -139,6 +139,23 @@ def cmd_gen_data_key(settings: Settings, args: argparse.Namespace) -> None:
     print(encrypted.generate_key())
 
 
+def cmd_rotate_data_key(settings: Settings, args: argparse.Namespace) -> None:
+    from server.db import encrypted
+    from server.db.all_models import Base
+
+    engine = _engine(settings)
+    try:
+        with engine.begin() as conn:
+            count = encrypted.rewrite_columns(conn, encrypted.secret_columns(Base.metadata),
+                                              encrypted.rotate)
+    except encrypted.WrongDataKey as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    print(f"re-encrypted {count} stored secrets with the first data key; the keys after it "
+          "can now be removed")
+
+
 def _session(settings: Settings):  # type: ignore[no-untyped-def]
     from server.db.engine import make_session_factory
 
@@ -204,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gen-data-key", help="print a new key for STORMCOM_DATA_KEYS")
     p.set_defaults(func=cmd_gen_data_key)
+
+    p = sub.add_parser("rotate-data-key", help="re-encrypt every stored secret with the first "
+                       "data key, after putting a new key first (older keys may then go)")
+    p.set_defaults(func=cmd_rotate_data_key)
     return parser
 
 

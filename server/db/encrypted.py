@@ -26,16 +26,18 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Column, Text, TypeDecorator, event
+from sqlalchemy import Column, Connection, MetaData, Text, TypeDecorator, event
 from sqlalchemy.engine import Dialect
 
 from server.config import ConfigError, Settings, parse_database_url
+from server.db import rls
 
 log = logging.getLogger("stormcom.data_key")
 
@@ -150,12 +152,64 @@ def decrypt(token: str, *, where: str) -> str:
     try:
         return keyring.fernet.decrypt(token.encode("ascii", "replace")).decode()
     except InvalidToken:
-        raise WrongDataKey(
-            f"{where}: a stored value does not decrypt with the data key from {keyring.source}."
-            f" The data key does not match the one it was written with: set {ENV} (or restore "
-            f"the {KEY_FILE} file beside the SQLite database) to that key, older keys after the "
-            "current one; or the value was never encrypted (run `stormcom-server migrate`)."
-        ) from None
+        raise _wrong_key(where, keyring) from None
+
+
+def rotate(token: str, *, where: str) -> str:
+    """The same value, re-encrypted under the first key (``stormcom-server rotate-data-key``)."""
+    keyring = _current()
+    try:
+        return keyring.fernet.rotate(token.encode("ascii", "replace")).decode("ascii")
+    except InvalidToken:
+        raise _wrong_key(where, keyring) from None
+
+
+def _wrong_key(where: str, keyring: _Keyring) -> WrongDataKey:
+    return WrongDataKey(
+        f"{where}: a stored value does not decrypt with the data key from {keyring.source}."
+        f" The data key does not match the one it was written with: set {ENV} (or restore "
+        f"the {KEY_FILE} file beside the SQLite database) to that key, older keys after the "
+        "current one; or the value was never encrypted (run `stormcom-server migrate`).")
+
+
+def secret_columns(metadata: MetaData) -> dict[str, list[str]]:
+    """Every table's ``EncryptedString`` columns."""
+    found: dict[str, list[str]] = {}
+    for table in metadata.sorted_tables:
+        names = [c.name for c in table.columns if isinstance(c.type, EncryptedString)]
+        if names:
+            found[table.name] = names
+    return found
+
+
+def rewrite_columns(conn: Connection, columns: Mapping[str, Sequence[str]],
+                    convert: Callable[..., str]) -> int:
+    """Replace every stored non-NULL value of these columns with ``convert(value,
+    where="table.column")``, in every store (past row-level security); the number replaced.
+    Migration 0008 encrypts with it, ``rotate-data-key`` re-encrypts."""
+    replaced = 0
+    with rls.bypass_rls(conn):
+        if not rls.sees_every_store(conn):
+            raise ConfigError(
+                "rewriting the secret columns needs the database owner (the role migrations "
+                "run as): this role is held to one store by row-level security and would "
+                "leave the other stores' secrets as they are")
+        for name, names in columns.items():
+            # Untyped columns: the stored text as it is, not decrypted on the way out.
+            table = sa.table(name, sa.column("id"), *(sa.column(c, sa.Text()) for c in names))
+            rows = conn.execute(sa.select(table).where(
+                sa.or_(*(table.c[c].is_not(None) for c in names)))).all()
+            if not rows:
+                continue
+            values = [{"row_id": row.id, **{
+                f"new_{c}": None if getattr(row, c) is None
+                else convert(getattr(row, c), where=f"{name}.{c}") for c in names}}
+                for row in rows]
+            replaced += sum(v is not None for row in values for k, v in row.items()
+                            if k != "row_id")
+            conn.execute(table.update().where(table.c.id == sa.bindparam("row_id"))
+                         .values({c: sa.bindparam(f"new_{c}") for c in names}), values)
+    return replaced
 
 
 class EncryptedString(TypeDecorator[str]):

@@ -237,6 +237,17 @@ def _set_local(db: Session | Connection, name: str, value: str) -> None:
     db.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
 
 
+def sees_every_store(db: Session | Connection) -> bool:
+    """Whether this transaction reads every store's rows: always on SQLite; on PostgreSQL a
+    superuser, or the owner inside :func:`bypass_rls` (never the application role)."""
+    bind = db.get_bind() if isinstance(db, Session) else db
+    if bind.dialect.name != "postgresql":
+        return True
+    return bool(db.execute(text(
+        f"SELECT {BYPASS_FUNCTION}() OR (SELECT rolsuper FROM pg_roles "
+        "WHERE rolname = current_user)")).scalar())
+
+
 @contextmanager
 def bypass_rls(db: Session | Connection) -> Iterator[None]:
     """Let a platform job (or a data migration) running as the owner role read and write every

@@ -386,3 +386,80 @@ def test_the_setting_wins_over_the_key_file_and_bad_keys_are_config_errors(
     (tmp_path / "data.key").write_text("garbage\n")
     with pytest.raises(ConfigError, match="data.key holds something that is not"):
         encrypted.configure_from_settings(Settings(database_url=url, data_keys=""))
+
+
+def _stored_secrets(engine: Engine) -> int:
+    with engine.begin() as conn, rls.bypass_rls(conn):
+        return sum(conn.execute(text(f'SELECT count({column}) FROM "{table}"')).scalar_one()
+                   for table, column in PLAINTEXT)
+
+
+def test_rotate_data_key_moves_every_stored_secret_to_the_first_key(
+    world_db: tuple[str, World], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, world = world_db
+    key_a, key_b = encrypted.generate_key(), encrypted.generate_key()
+    engine = make_engine(url)
+    encrypted.configure([key_a])
+    ids = _write(engine, world, PLAINTEXT)
+    stored = _stored_secrets(engine)
+    monkeypatch.setenv("STORMCOM_DATABASE_URL", url)
+    # The seeded rows were written under the run's key: it stays listed until they move too.
+    monkeypatch.setenv("STORMCOM_DATA_KEYS", f"{key_b},{key_a},{DATA_KEY}")
+
+    assert cli.main(["rotate-data-key"]) == 0
+
+    assert f"re-encrypted {stored} stored secrets" in capsys.readouterr().out
+    for (table, column), plaintext in PLAINTEXT.items():
+        assert Fernet(key_b).decrypt(_raw(engine, table, column, ids[table])).decode() == plaintext
+    encrypted.configure([key_b])  # the old keys can go
+    for (table, column), plaintext in PLAINTEXT.items():
+        assert _orm(engine, table, column, ids[table]) == plaintext
+    engine.dispose()
+
+
+def test_rotate_data_key_without_the_old_key_fails_naming_the_column_and_changes_nothing(
+    world_db: tuple[str, World], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, world = world_db
+    engine = make_engine(url)
+    ids = _write(engine, world, PLAINTEXT)
+    before = _raw(engine, "payment_gateway_config", "secret_key", ids["payment_gateway_config"])
+    monkeypatch.setenv("STORMCOM_DATABASE_URL", url)
+    monkeypatch.setenv("STORMCOM_DATA_KEYS", encrypted.generate_key())
+
+    assert cli.main(["rotate-data-key"]) == 2
+
+    error = capsys.readouterr().err
+    assert "does not decrypt with the data key" in error and "STORMCOM_DATA_KEYS" in error
+    assert any(f"{table}.{column}" in error for table, column in PLAINTEXT)
+    assert _raw(engine, "payment_gateway_config", "secret_key",
+                ids["payment_gateway_config"]) == before
+    engine.dispose()
+
+
+@pytest.mark.postgres
+@postgresql_only
+def test_rewriting_secrets_as_the_application_role_is_refused(
+    world_db: tuple[str, World],
+) -> None:
+    """Row-level security would hide every other store's rows from it: refuse, do not skip."""
+    url, _ = world_db
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"SET LOCAL ROLE {rls.APP_ROLE}"))
+            with pytest.raises(ConfigError, match="needs the database owner"):
+                encrypted.rewrite_columns(conn, {"user": ["mfa_secret"]}, encrypted.rotate)
+    finally:
+        engine.dispose()
+
+
+def test_rotation_covers_exactly_the_encrypted_columns_of_the_models() -> None:
+    from server.db.all_models import Base
+
+    found = {(table, column) for table, columns in encrypted.secret_columns(Base.metadata).items()
+             for column in columns}
+    assert found == set(PLAINTEXT)

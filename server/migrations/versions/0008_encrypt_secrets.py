@@ -17,12 +17,12 @@ Create Date: 2026-12-03 21:00:00
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-from server.db import encrypted, rls
+from server.db import encrypted
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -40,12 +40,16 @@ SECRETS: dict[str, tuple[tuple[str, bool], ...]] = {
 
 def upgrade() -> None:
     _retype(sa.String(), sa.Text())
-    _rewrite(lambda value, _where: encrypted.encrypt(value))
+    encrypted.rewrite_columns(op.get_bind(), _names(), lambda value, where: encrypted.encrypt(value))
 
 
 def downgrade() -> None:
-    _rewrite(lambda value, where: encrypted.decrypt(value, where=where))
+    encrypted.rewrite_columns(op.get_bind(), _names(), encrypted.decrypt)
     _retype(sa.Text(), sa.String())
+
+
+def _names() -> dict[str, list[str]]:
+    return {table: [name for name, _ in columns] for table, columns in SECRETS.items()}
 
 
 def _retype(old: sa.types.TypeEngine[str], new: sa.types.TypeEngine[str]) -> None:
@@ -54,23 +58,3 @@ def _retype(old: sa.types.TypeEngine[str], new: sa.types.TypeEngine[str]) -> Non
             for name, nullable in columns:
                 batch_op.alter_column(name, existing_type=old, type_=new,
                                       existing_nullable=nullable)
-
-
-def _rewrite(convert: Callable[[str, str], str]) -> None:
-    """Replace every non-NULL secret with ``convert(value, "table.column")``."""
-    bind = op.get_bind()
-    with rls.bypass_rls(bind):
-        for name, columns in SECRETS.items():
-            names = [column for column, _ in columns]
-            table = sa.table(name, sa.column("id"), *(sa.column(c, sa.Text()) for c in names))
-            rows = bind.execute(sa.select(table).where(
-                sa.or_(*(table.c[c].is_not(None) for c in names)))).all()
-            if not rows:
-                continue
-            update = (table.update().where(table.c.id == sa.bindparam("row_id"))
-                      .values({c: sa.bindparam(f"new_{c}") for c in names}))
-            bind.execute(update, [
-                {"row_id": row.id, **{
-                    f"new_{c}": None if getattr(row, c) is None
-                    else convert(getattr(row, c), f"{name}.{c}") for c in names}}
-                for row in rows])
