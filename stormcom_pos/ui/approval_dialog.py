@@ -10,14 +10,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from stormcom_pos.services.errors import ApprovalRefused, ApprovalRequired
-from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel
+from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, heading
 
 T = TypeVar("T")
 
@@ -30,10 +29,9 @@ class ApprovalDialog(QDialog):
         self._request = request
         self.approval: Any = None
         layout = QVBoxLayout(self)
-        heading = QLabel(request.message or "This needs a manager's approval.", self)
-        heading.setWordWrap(True)
-        heading.setObjectName("dialogHeading")
-        layout.addWidget(heading)
+        title = heading(request.message or "This needs a manager's approval.", self)
+        title.setWordWrap(True)
+        layout.addWidget(title)
         form = QFormLayout()
         self.approver = QComboBox(self)
         current = auth.current.user_id if auth.current else None

@@ -24,7 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from stormcom_pos.services.errors import ServiceError
-from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, TouchButton, money, parse_decimal
+from stormcom_pos.ui.widgets import (
+    TOUCH_MIN_PX,
+    ErrorLabel,
+    TouchButton,
+    heading,
+    money,
+    parse_decimal,
+)
 
 QUICK_PERCENTS = (Decimal(5), Decimal(10), Decimal(15), Decimal(20))
 # The store asks for a reason on every discount; the usual ones are one key away.
@@ -41,9 +48,7 @@ class DiscountDialog(QDialog):
         self.percent: Decimal | None = None
         self.amount: Decimal | None = None
         layout = QVBoxLayout(self)
-        heading = QLabel(title, self)
-        heading.setObjectName("dialogHeading")
-        layout.addWidget(heading)
+        layout.addWidget(heading(title, self))
         quick = QGridLayout()
         for index, percent in enumerate(QUICK_PERCENTS):
             key = f"F{index + 1}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QGridLayout, QVBoxLayout, QWidget
 
 from stormcom_pos.services.errors import ServiceError
 from stormcom_pos.ui.approval_dialog import with_approval
@@ -18,7 +18,7 @@ from stormcom_pos.ui.drawer_dialogs import (
 )
 from stormcom_pos.ui.prompts import ask_text
 from stormcom_pos.ui.reprint_z_dialog import ReprintZDialog
-from stormcom_pos.ui.widgets import ErrorLabel, TouchButton
+from stormcom_pos.ui.widgets import ErrorLabel, TouchButton, heading
 
 
 class CashMenuDialog(QDialog):
@@ -30,11 +30,9 @@ class CashMenuDialog(QDialog):
         self.ctx, self.currency = ctx, currency
         layout = QVBoxLayout(self)
         current = ctx.drawer.current()
-        heading = QLabel(
+        layout.addWidget(heading(
             f"Drawer opened {current.opened_at:%H:%M} by {current.cashier_name}"
-            if current else "No drawer is open.", self)
-        heading.setObjectName("dialogHeading")
-        layout.addWidget(heading)
+            if current else "No drawer is open.", self))
         grid = QGridLayout()
         actions = [
             ("F1", "Pay in", lambda: self.cash_move("pay_in")),

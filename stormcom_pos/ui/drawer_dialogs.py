@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from stormcom_pos.domain.cash import count_cash
 from stormcom_pos.services.errors import ServiceError
 from stormcom_pos.ui.approval_dialog import with_approval
-from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, money, parse_decimal
+from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, heading, money, parse_decimal
 
 
 def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
@@ -213,8 +213,7 @@ class CloseTillDialog(QDialog):
         self._drawer, self._currency = drawer, currency
         self.result: Any = None
         layout = QVBoxLayout(self)
-        self.heading = QLabel("Count the drawer by denomination.", self)
-        self.heading.setObjectName("dialogHeading")
+        self.heading = heading("Count the drawer by denomination.", self)
         layout.addWidget(self.heading)
         self.counter = DenominationCounter(drawer.denominations(), currency, self)
         layout.addWidget(self.counter)

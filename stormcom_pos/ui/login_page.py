@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from stormcom_pos.services.errors import ServiceError
-from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, PinKeypad, TouchButton
+from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, PinKeypad, TouchButton, heading
 
 
 class LoginPage(QWidget):
@@ -46,8 +46,7 @@ class LoginPage(QWidget):
         staff_box.addStretch(1)
         row.addLayout(staff_box, 3)
         right = QVBoxLayout()
-        self.who = QLabel("Pick your name", page)
-        self.who.setObjectName("dialogHeading")
+        self.who = heading("Pick your name", page)
         right.addWidget(self.who)
         self.pin = QLineEdit(page)
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)

@@ -8,14 +8,13 @@ from decimal import Decimal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from stormcom_pos.services.errors import ServiceError
-from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, parse_decimal
+from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, heading, parse_decimal
 
 
 class PromptDialog(QDialog):
@@ -39,8 +38,7 @@ class PromptDialog(QDialog):
         self.value: str | Decimal | None = None
         self.outcome: object = None
         layout = QVBoxLayout(self)
-        prompt = QLabel(label, self)
-        prompt.setObjectName("dialogHeading")
+        prompt = heading(label, self)
         layout.addWidget(prompt)
         self.edit = QLineEdit(text, self)
         self.edit.setMinimumHeight(TOUCH_MIN_PX)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QGridLayout,
-    QLabel,
     QListWidget,
     QVBoxLayout,
     QWidget,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from stormcom_pos.services.errors import ServiceError
 from stormcom_pos.ui.prompts import ask_text
-from stormcom_pos.ui.widgets import ErrorLabel, TouchButton
+from stormcom_pos.ui.widgets import ErrorLabel, TouchButton, heading
 
 
 class ReceiptsDialog(QDialog):
@@ -27,9 +26,7 @@ class ReceiptsDialog(QDialog):
         self.setWindowTitle("Receipts")
         self._receipts = receipts
         layout = QVBoxLayout(self)
-        heading = QLabel("Waiting to print", self)
-        heading.setObjectName("dialogHeading")
-        layout.addWidget(heading)
+        layout.addWidget(heading("Waiting to print", self))
         self.queue_list = QListWidget(self)
         self.queue_list.setMinimumSize(460, 140)
         layout.addWidget(self.queue_list)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QListWidget, QVBoxLayout, QWidget
 
 from stormcom_pos.services.errors import ServiceError
-from stormcom_pos.ui.widgets import ErrorLabel, TouchButton, money
+from stormcom_pos.ui.widgets import ErrorLabel, TouchButton, heading, money
 
 
 class ReprintZDialog(QDialog):
@@ -17,9 +17,7 @@ class ReprintZDialog(QDialog):
         self.setWindowTitle("Reprint a Z report")
         self._drawer = drawer
         layout = QVBoxLayout(self)
-        heading = QLabel("Closed shifts on this till", self)
-        heading.setObjectName("dialogHeading")
-        layout.addWidget(heading)
+        layout.addWidget(heading("Closed shifts on this till", self))
         self.shifts = drawer.closed_shifts()
         self.list = QListWidget(self)
         self.list.setMinimumSize(520, 220)

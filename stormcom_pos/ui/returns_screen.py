@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from stormcom_pos.domain.enums import RefundReason
 from stormcom_pos.services.errors import ServiceError
 from stormcom_pos.ui.approval_dialog import with_approval
-from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, TouchButton, money
+from stormcom_pos.ui.widgets import TOUCH_MIN_PX, ErrorLabel, TouchButton, heading, money
 
 COLUMNS = ("Item", "Sold", "Can return", "Unit", "Return")
 
@@ -58,8 +58,7 @@ class ReturnsScreen(QWidget):
         self.results.hide()
         self.results.itemActivated.connect(self._on_result)
         layout.addWidget(self.results)
-        self.sale_label = QLabel(self)
-        self.sale_label.setObjectName("dialogHeading")
+        self.sale_label = heading("", self)
         layout.addWidget(self.sale_label)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)

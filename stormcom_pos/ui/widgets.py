@@ -70,6 +70,13 @@ class TouchButton(QPushButton):
             self.shortcut.activated.connect(self.click)
 
 
+def heading(text: str, parent: QWidget) -> QLabel:
+    """A dialog's or screen's heading line (styled as ``#dialogHeading``)."""
+    label = QLabel(text, parent)
+    label.setObjectName("dialogHeading")
+    return label
+
+
 def set_tone(widget: QWidget, tone: str) -> None:
     """Set the ``tone`` property the style sheet colours by. Re-polish only when it changes:
     each polish re-resolves the style sheet and re-lays the screen out, and the sell screen
