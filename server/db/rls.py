@@ -12,7 +12,8 @@ audit-log guard. Migration 0003 installs both; on SQLite everything here is a no
 (``server.db.tenancy.set_current_store``). Without it a query sees no store-owned row at all.
 
 **Bypass for platform jobs.** ``stormcom_rls_bypass()`` is true when the transaction set
-``app.bypass_rls = 'on'`` *and* the current role is not a member of the application role.
+``app.bypass_rls = 'on'`` *and* the current role does not act with the application role's
+rights (``pg_has_role(.., 'USAGE')``: not a member that inherits it).
 So only the owner/migration role (retention purges, cross-store reports, operator commands when
 the owner is not a superuser) can bypass, through :func:`bypass_rls`; the application role can
 set the variable but it has no effect. Superusers skip RLS entirely (PostgreSQL's rule).
@@ -74,11 +75,14 @@ EXCEPTION WHEN dependent_objects_still_exist THEN
   RAISE NOTICE 'role {APP_ROLE} is still used by another database; kept';
 END $$"""
 
+# USAGE, not MEMBER: whether the role acts with the app role's rights. PostgreSQL 16 grants a
+# role back to the non-superuser that created it, as a member that does not inherit it: the
+# owner that ran migration 0003 holds stormcom_app that way, and must still bypass.
 _BYPASS_FN = f"""
 CREATE OR REPLACE FUNCTION {BYPASS_FUNCTION}() RETURNS boolean
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(current_setting('{BYPASS_SETTING}', true), '') = 'on'
-     AND NOT pg_has_role('{APP_ROLE}', 'MEMBER')
+     AND NOT pg_has_role('{APP_ROLE}', 'USAGE')
 $$"""
 
 _AUDIT_GUARD_FN = f"""
@@ -169,7 +173,7 @@ def install(conn: Connection) -> None:
     if not is_postgres(conn):
         return
     conn.execute(text(_CREATE_ROLE))
-    conn.execute(text(_BYPASS_FN))
+    install_bypass_function(conn)
     for table, nullable in store_owned_tables(conn):
         enable_table(conn, table, nullable=nullable)
     for stmt in _GRANTS:
@@ -177,6 +181,12 @@ def install(conn: Connection) -> None:
     conn.execute(text(_AUDIT_GUARD_FN))
     for stmt in _AUDIT_TRIGGERS:
         conn.execute(text(stmt))
+
+
+def install_bypass_function(conn: Connection) -> None:
+    """(Re)define ``stormcom_rls_bypass()`` as this module has it (PostgreSQL only)."""
+    if is_postgres(conn):
+        conn.execute(text(_BYPASS_FN))
 
 
 def uninstall(conn: Connection) -> None:

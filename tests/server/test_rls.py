@@ -145,6 +145,33 @@ def test_platform_jobs_bypass_with_the_setting_but_the_app_role_cannot(
 
 @pytest.mark.postgres
 @postgresql_only
+def test_an_owner_holding_the_app_role_without_inheriting_it_still_bypasses(
+    world_db: tuple[str, World],
+) -> None:
+    """PostgreSQL 16 grants a role back to the non-superuser that created it, as a member that
+    does not inherit it: so the owner that ran migration 0003 may hold ``stormcom_app``. It
+    does not act with that role's rights, so its platform jobs must still bypass; a login that
+    inherits the role (the server's) still cannot."""
+    url, _ = world_db
+    with _role(url, "rls_owner16", "NOLOGIN", "NOINHERIT") as owner, \
+            _role(url, "rls_web", "NOLOGIN", "IN ROLE", rls.APP_ROLE) as web:
+        with _tx(url) as conn:
+            conn.execute(text(f"GRANT {rls.APP_ROLE} TO {owner}"))
+            conn.execute(text(f"GRANT SELECT ON user_store TO {owner}"))
+            conn.execute(text(f"SET LOCAL ROLE {owner}"))
+            assert conn.execute(text("SELECT pg_has_role(:r, 'MEMBER')"),
+                                {"r": rls.APP_ROLE}).scalar_one()
+            _set(conn, rls.BYPASS_SETTING, "on")
+            assert _count(conn, "user_store") == 6
+            assert rls.sees_every_store(conn)
+            conn.execute(text("RESET ROLE"))
+            conn.execute(text(f"SET LOCAL ROLE {web}"))
+            assert _count(conn, "user_store") == 0
+            assert not rls.sees_every_store(conn)
+
+
+@pytest.mark.postgres
+@postgresql_only
 def test_terminals_work_when_the_server_connects_as_the_app_role(
     world_db: tuple[str, World], clock: FakeClock
 ) -> None:

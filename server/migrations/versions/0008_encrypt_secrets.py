@@ -8,7 +8,9 @@ back. NULL stays NULL.
 
 The two store-owned tables are under forced row-level security (0003): run as the owner role
 (not a superuser) this migration would see none of their rows, so it bypasses the policy for
-its transaction, as the platform jobs do.
+its transaction, as the platform jobs do. It first redefines the bypass function as 0003 now
+installs it (a member of ``stormcom_app`` that does not inherit it may bypass): before, an owner
+on PostgreSQL 16 that had created ``stormcom_app`` itself could not, and would stop here.
 
 Revision ID: 0008
 Revises: 0007
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from server.db import encrypted
+from server.db import encrypted, rls
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -39,6 +41,7 @@ SECRETS: dict[str, tuple[tuple[str, bool], ...]] = {
 
 
 def upgrade() -> None:
+    rls.install_bypass_function(op.get_bind())
     _retype(sa.String(), sa.Text())
     encrypted.rewrite_columns(op.get_bind(), _names(), lambda value, where: encrypted.encrypt(value))
 
