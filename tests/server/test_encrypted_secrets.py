@@ -78,6 +78,14 @@ def _write(engine: Engine, world: World, values: dict[tuple[str, str], str]) -> 
                 "external_platform_integration": integration.id}
 
 
+def _written_under(key: str, world_db: tuple[str, World]) -> tuple[str, Engine, dict[str, str]]:
+    """The secrets of ``PLAINTEXT`` written under ``key`` alone: (url, engine, row ids)."""
+    url, world = world_db
+    engine = make_engine(url)
+    encrypted.configure([key])
+    return url, engine, _write(engine, world, PLAINTEXT)
+
+
 # Both read past row-level security, for the migration test that runs as a plain owner role.
 def _raw(engine: Engine, table: str, column: str, row_id: str) -> Any:
     with engine.begin() as conn, rls.bypass_rls(conn):
@@ -141,11 +149,8 @@ def test_mfa_enrol_and_sign_in_over_http_with_the_secret_encrypted(
 def test_rotation_reads_old_tokens_and_writes_with_the_first_key(
     world_db: tuple[str, World],
 ) -> None:
-    url, world = world_db
     key_a, key_b = encrypted.generate_key(), encrypted.generate_key()
-    engine = make_engine(url)
-    encrypted.configure([key_a])
-    ids = _write(engine, world, PLAINTEXT)
+    url, engine, ids = _written_under(key_a, world_db)
     old = _raw(engine, "user", "mfa_secret", ids["user"])
 
     encrypted.configure_from_settings(Settings(database_url=url, data_keys=f"{key_b}, {key_a}"))
@@ -398,11 +403,8 @@ def test_rotate_data_key_moves_every_stored_secret_to_the_first_key(
     world_db: tuple[str, World], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url, world = world_db
     key_a, key_b = encrypted.generate_key(), encrypted.generate_key()
-    engine = make_engine(url)
-    encrypted.configure([key_a])
-    ids = _write(engine, world, PLAINTEXT)
+    url, engine, ids = _written_under(key_a, world_db)
     stored = _stored_secrets(engine)
     monkeypatch.setenv("STORMCOM_DATABASE_URL", url)
     # The seeded rows were written under the run's key: it stays listed until they move too.
